@@ -1,0 +1,1 @@
+//! CloudFront origin-request types and signing (work in progress).

@@ -1,0 +1,1 @@
+//! The originsig authorizer (work in progress).

@@ -1,0 +1,126 @@
+//! The core's error types. Each is non-exhaustive so later protocol versions can add reasons,
+//! and each maps to a stable snake_case code used in logs, metrics and the test vectors.
+
+use thiserror::Error;
+
+/// What was wrong with an input that is not even well-formed. Carries no input bytes, so it can
+/// be logged as is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum Malformed {
+    #[error("the signature header appears more than once")]
+    DuplicateHeader,
+    #[error("the signature header is longer than {max} bytes", max = crate::header::MAX_HEADER_LEN)]
+    HeaderTooLong,
+    #[error(
+        "the signature header does not follow the grammar `v1;t=<unix seconds>;k=<key id>;s=<base64url>`"
+    )]
+    HeaderSyntax,
+    #[error("the timestamp is not 1 to 10 decimal digits without a leading zero")]
+    Timestamp,
+    #[error("the key id is not 1 to 64 characters of [A-Za-z0-9_-]")]
+    KeyId,
+    #[error("the signature is not 43 characters of unpadded base64url encoding 32 bytes")]
+    SignatureEncoding,
+    #[error("the method is not 1 to 16 ASCII uppercase letters")]
+    Method,
+    #[error("the host is not a lowercase-able DNS name of at most 253 bytes (no port)")]
+    Host,
+    #[error("a `%` is not followed by two hexadecimal digits")]
+    PercentEncoding,
+    #[error("the decoded path is not valid UTF-8")]
+    PathNotUtf8,
+    #[error("the path does not start with `/`")]
+    PathNotAbsolute,
+    #[error("the path or query is longer than {max} bytes", max = crate::target::MAX_TARGET_PART_LEN)]
+    TooLong,
+}
+
+impl Malformed {
+    /// Stable code for logs and metrics (`malformed_<what>`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Malformed::DuplicateHeader => "duplicate_header",
+            Malformed::HeaderTooLong => "header_too_long",
+            Malformed::HeaderSyntax => "header_syntax",
+            Malformed::Timestamp => "timestamp",
+            Malformed::KeyId => "key_id",
+            Malformed::SignatureEncoding => "signature_encoding",
+            Malformed::Method => "method",
+            Malformed::Host => "host",
+            Malformed::PercentEncoding => "percent_encoding",
+            Malformed::PathNotUtf8 => "path_not_utf8",
+            Malformed::PathNotAbsolute => "path_not_absolute",
+            Malformed::TooLong => "too_long",
+        }
+    }
+}
+
+/// Why a request was not verified. Never says what the expected signature was, nor where a
+/// presented one differed.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum VerifyError {
+    #[error("no signature header")]
+    Missing,
+    #[error("malformed: {0}")]
+    Malformed(#[from] Malformed),
+    #[error("unsupported signature version (this verifier speaks v1)")]
+    UnsupportedVersion,
+    #[error("unknown key id")]
+    UnknownKey,
+    /// The signature is genuine but older than the freshness window: a replay, a stuck request,
+    /// or a signer clock behind ours.
+    #[error("signature expired: signed {age_secs} s ago, {over} s past the {window_secs} s window", over = age_secs - window_secs)]
+    Expired { age_secs: u64, window_secs: u64 },
+    /// The signature is genuine but dated further ahead than the allowed clock skew.
+    #[error("signature from the future: dated {ahead_secs} s ahead, more than the {bound_secs} s allowed")]
+    FromTheFuture { ahead_secs: u64, bound_secs: u64 },
+    #[error("bad signature")]
+    BadSignature,
+}
+
+impl VerifyError {
+    /// Stable reason code for logs, metrics and test vectors.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            VerifyError::Missing => "missing",
+            VerifyError::Malformed(_) => "malformed",
+            VerifyError::UnsupportedVersion => "unsupported_version",
+            VerifyError::UnknownKey => "unknown_key",
+            VerifyError::Expired { .. } => "expired",
+            VerifyError::FromTheFuture { .. } => "future",
+            VerifyError::BadSignature => "bad_signature",
+        }
+    }
+
+    /// Every reason code, for metric dimension lists and documentation tests.
+    pub const ALL_REASONS: [&'static str; 7] = [
+        "missing",
+        "malformed",
+        "unsupported_version",
+        "unknown_key",
+        "expired",
+        "future",
+        "bad_signature",
+    ];
+}
+
+/// Why a key or key ring could not be loaded. Never carries key bytes (nor the parser's message,
+/// which could quote them).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum KeyError {
+    #[error("the value is not JSON of the expected shape ({0})")]
+    Shape(&'static str),
+    #[error("unknown format tag (expected `{expected}`)")]
+    Format { expected: &'static str },
+    #[error("the key id is not 1 to 64 characters of [A-Za-z0-9_-]")]
+    KeyId,
+    #[error("the key is not standard padded base64")]
+    KeyEncoding,
+    #[error("the key is {len} bytes; it must be {min} to {max} random bytes", min = crate::key::MIN_KEY_LEN, max = crate::key::MAX_KEY_LEN)]
+    KeyLength { len: usize },
+    #[error("two roles share key id `{0}` but hold different keys")]
+    ConflictingKeyId(String),
+}

@@ -1,0 +1,181 @@
+//! The key ring: the keys an originsig deployment knows, by Secrets Manager staging label.
+//! AWSCURRENT signs; AWSCURRENT, AWSPENDING and AWSPREVIOUS all verify (SPEC.md §7).
+
+use serde::Deserialize;
+
+use crate::error::KeyError;
+use crate::key::{SigningKey, StoredKey};
+
+/// Format tag of a key-ring file (the local stand-in for the three secret versions).
+pub const KEYRING_FORMAT: &str = "originsig-keyring-v1";
+
+/// Which staging label a key was found under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum KeyRole {
+    Current,
+    Pending,
+    Previous,
+}
+
+impl KeyRole {
+    pub const ALL: [KeyRole; 3] = [KeyRole::Current, KeyRole::Pending, KeyRole::Previous];
+
+    pub fn staging_label(self) -> &'static str {
+        match self {
+            KeyRole::Current => "AWSCURRENT",
+            KeyRole::Pending => "AWSPENDING",
+            KeyRole::Previous => "AWSPREVIOUS",
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyRole::Current => "current",
+            KeyRole::Pending => "pending",
+            KeyRole::Previous => "previous",
+        }
+    }
+}
+
+/// A current key plus optional pending and previous keys. Key ids are unique within a ring,
+/// except that one key may carry several labels (same id, same bytes).
+#[derive(Debug, Clone)]
+pub struct KeyRing {
+    current: SigningKey,
+    pending: Option<SigningKey>,
+    previous: Option<SigningKey>,
+}
+
+impl KeyRing {
+    pub fn new(
+        current: SigningKey,
+        pending: Option<SigningKey>,
+        previous: Option<SigningKey>,
+    ) -> Result<Self, KeyError> {
+        let ring = KeyRing {
+            current,
+            pending,
+            previous,
+        };
+        let keys: Vec<&SigningKey> = ring.entries().map(|(_, key)| key).collect();
+        for (index, a) in keys.iter().enumerate() {
+            for b in keys.iter().skip(index + 1) {
+                if a.id() == b.id() && !a.same_secret(b) {
+                    return Err(KeyError::ConflictingKeyId(a.id().to_string()));
+                }
+            }
+        }
+        Ok(ring)
+    }
+
+    /// A ring holding just one key (what an edge signer needs).
+    pub fn single(current: SigningKey) -> Self {
+        KeyRing {
+            current,
+            pending: None,
+            previous: None,
+        }
+    }
+
+    /// The key that signs: AWSCURRENT.
+    pub fn signing_key(&self) -> &SigningKey {
+        &self.current
+    }
+
+    pub fn get(&self, role: KeyRole) -> Option<&SigningKey> {
+        match role {
+            KeyRole::Current => Some(&self.current),
+            KeyRole::Pending => self.pending.as_ref(),
+            KeyRole::Previous => self.previous.as_ref(),
+        }
+    }
+
+    /// Every key with its role, current first.
+    pub fn entries(&self) -> impl Iterator<Item = (KeyRole, &SigningKey)> {
+        KeyRole::ALL
+            .into_iter()
+            .filter_map(|role| self.get(role).map(|key| (role, key)))
+    }
+
+    /// Looks a key up by id. Key ids are public, so this need not be constant time.
+    pub fn find(&self, key_id: &str) -> Option<(KeyRole, &SigningKey)> {
+        self.entries().find(|(_, key)| key.id().as_str() == key_id)
+    }
+
+    /// Parses a key-ring file:
+    /// `{"format":"originsig-keyring-v1","current":{key},"pending":{key}?,"previous":{key}?}`
+    /// where each `{key}` is in the secret-value format.
+    pub fn from_keyring_json(value: &str) -> Result<Self, KeyError> {
+        let file: KeyRingFile = serde_json::from_str(value).map_err(|_| {
+            KeyError::Shape("a JSON object with format, current and optional pending/previous keys")
+        })?;
+        if file.format != KEYRING_FORMAT {
+            return Err(KeyError::Format {
+                expected: KEYRING_FORMAT,
+            });
+        }
+        KeyRing::new(
+            file.current.into_key()?,
+            file.pending.map(StoredKey::into_key).transpose()?,
+            file.previous.map(StoredKey::into_key).transpose()?,
+        )
+    }
+
+    /// Renders the ring as a key-ring file. Used only to write one (local chain, tests).
+    pub fn to_keyring_json(&self) -> zeroize::Zeroizing<String> {
+        let mut out = format!("{{\"format\":\"{KEYRING_FORMAT}\"");
+        for (role, key) in self.entries() {
+            out.push_str(&format!(
+                ",\"{}\":{}",
+                role.as_str(),
+                key.to_secret_value().as_str()
+            ));
+        }
+        out.push('}');
+        zeroize::Zeroizing::new(out)
+    }
+}
+
+#[derive(Deserialize)]
+struct KeyRingFile {
+    format: String,
+    current: StoredKey,
+    #[serde(default)]
+    pending: Option<StoredKey>,
+    #[serde(default)]
+    previous: Option<StoredKey>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::key::KeyId;
+
+    fn key(id: &str, byte: u8) -> SigningKey {
+        SigningKey::new(KeyId::new(id).unwrap(), vec![byte; 32]).unwrap()
+    }
+
+    #[test]
+    fn lookup_by_id_and_role() {
+        let ring = KeyRing::new(key("c", 1), Some(key("p", 2)), Some(key("o", 3))).unwrap();
+        assert_eq!(ring.find("p").unwrap().0, KeyRole::Pending);
+        assert_eq!(ring.find("o").unwrap().0, KeyRole::Previous);
+        assert!(ring.find("x").is_none());
+        assert_eq!(ring.signing_key().id().as_str(), "c");
+    }
+
+    #[test]
+    fn conflicting_ids_are_rejected_but_shared_labels_are_fine() {
+        assert!(KeyRing::new(key("c", 1), Some(key("c", 2)), None).is_err());
+        assert!(KeyRing::new(key("c", 1), Some(key("c", 1)), None).is_ok());
+    }
+
+    #[test]
+    fn keyring_file_round_trip() {
+        let ring = KeyRing::new(key("c", 1), None, Some(key("o", 3))).unwrap();
+        let parsed = KeyRing::from_keyring_json(&ring.to_keyring_json()).unwrap();
+        assert!(parsed.get(KeyRole::Pending).is_none());
+        assert!(parsed.get(KeyRole::Previous).unwrap().same_secret(&key("o", 3)));
+        assert!(KeyRing::from_keyring_json("{}").is_err());
+    }
+}

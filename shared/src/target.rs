@@ -1,0 +1,238 @@
+//! The request facts that are signed: method, host, canonical path, canonical query.
+//!
+//! Two constructors per part, one per side of the wire, so the edge (CloudFront, which sees the
+//! path as the viewer sent it) and the authorizer (API Gateway HTTP API, which reports `rawPath`
+//! already percent-decoded) reach the same canonical bytes. See SPEC.md §4–§5.
+
+use crate::error::Malformed;
+use crate::percent;
+
+/// Upper bound on a raw path or query input. CloudFront caps uri + query at 8,192 characters;
+/// twice that leaves room for an origin path and still bounds the work per request.
+pub const MAX_TARGET_PART_LEN: usize = 16 * 1024;
+
+/// HTTP method: 1 to 16 ASCII uppercase letters, compared exactly (methods are case-sensitive).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Method(String);
+
+impl Method {
+    pub fn new(method: &str) -> Result<Self, Malformed> {
+        let valid = (1..=16).contains(&method.len()) && method.bytes().all(|b| b.is_ascii_uppercase());
+        if valid {
+            Ok(Method(method.to_owned()))
+        } else {
+            Err(Malformed::Method)
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The origin's host name: ASCII-lowercased, one trailing dot removed, no port.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Host(String);
+
+impl Host {
+    pub fn new(host: &str) -> Result<Self, Malformed> {
+        let host = host.strip_suffix('.').unwrap_or(host);
+        let valid = (1..=253).contains(&host.len())
+            && host
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
+        if valid {
+            Ok(Host(host.to_ascii_lowercase()))
+        } else {
+            Err(Malformed::Host)
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Canonical path: the decoded path's bytes, re-encoded (unreserved and `/` literal, everything
+/// else `%XX`). No dot-segment removal, no slash merging; empty becomes `/`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CanonicalPath(String);
+
+impl CanonicalPath {
+    /// Edge side: CloudFront's `origin.custom.path` followed by `uri`, both as the viewer sent
+    /// them (percent-encoded). Decoded exactly once.
+    pub fn from_encoded(origin_path: &str, uri: &str) -> Result<Self, Malformed> {
+        if origin_path.len().saturating_add(uri.len()) > MAX_TARGET_PART_LEN {
+            return Err(Malformed::TooLong);
+        }
+        let mut decoded = percent::decode(origin_path, false)?;
+        decoded.extend(percent::decode(uri, false)?);
+        // API Gateway reports the decoded path as a JSON string, so only UTF-8 can agree.
+        let decoded = String::from_utf8(decoded).map_err(|_| Malformed::PathNotUtf8)?;
+        Self::from_decoded(&decoded)
+    }
+
+    /// Authorizer side: API Gateway HTTP API `rawPath` (already decoded, stage prefix included).
+    /// Not decoded again: a `%` here is a literal percent sign.
+    pub fn from_decoded(path: &str) -> Result<Self, Malformed> {
+        if path.len() > MAX_TARGET_PART_LEN {
+            return Err(Malformed::TooLong);
+        }
+        if path.is_empty() {
+            return Ok(CanonicalPath("/".to_owned()));
+        }
+        if !path.starts_with('/') {
+            return Err(Malformed::PathNotAbsolute);
+        }
+        let mut canonical = String::with_capacity(path.len());
+        percent::encode_into(&mut canonical, path.as_bytes(), true);
+        Ok(CanonicalPath(canonical))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Canonical query: `&`-separated pairs, empty pairs dropped, each split at its first `=` (a
+/// missing `=` means an empty value), key and value decoded (`+` is a space) and re-encoded
+/// (no literal `/`), then sorted bytewise by key, then value, and joined as `k=v` with `&`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CanonicalQuery(String);
+
+impl CanonicalQuery {
+    /// Both CloudFront `querystring` and API Gateway `rawQueryString` arrive still encoded, so
+    /// one constructor serves both sides. No leading `?`.
+    pub fn from_raw(raw: &str) -> Result<Self, Malformed> {
+        if raw.len() > MAX_TARGET_PART_LEN {
+            return Err(Malformed::TooLong);
+        }
+        let mut pairs = Vec::new();
+        for pair in raw.split('&').filter(|pair| !pair.is_empty()) {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let mut encoded = String::with_capacity(pair.len() + 1);
+            percent::encode_into(&mut encoded, &percent::decode(key, true)?, false);
+            let key_len = encoded.len();
+            encoded.push('=');
+            percent::encode_into(&mut encoded, &percent::decode(value, true)?, false);
+            pairs.push((encoded, key_len));
+        }
+        // Sort by key, then by value: '=' must not take part in the comparison, because it
+        // sorts below some unreserved characters and above others.
+        pairs.sort_by(|(a, a_key), (b, b_key)| {
+            let (a_k, a_v) = a.split_at(*a_key);
+            let (b_k, b_v) = b.split_at(*b_key);
+            a_k.cmp(b_k).then_with(|| a_v.cmp(b_v))
+        });
+        let mut canonical = String::with_capacity(raw.len());
+        for (index, (pair, _)) in pairs.iter().enumerate() {
+            if index > 0 {
+                canonical.push('&');
+            }
+            canonical.push_str(pair);
+        }
+        Ok(CanonicalQuery(canonical))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Everything about a request that a signature covers, already canonical.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RequestTarget {
+    pub method: Method,
+    pub host: Host,
+    pub path: CanonicalPath,
+    pub query: CanonicalQuery,
+}
+
+impl RequestTarget {
+    /// The edge's view: what CloudFront will send to the custom origin.
+    pub fn from_edge(
+        method: &str,
+        origin_domain: &str,
+        origin_path: &str,
+        uri: &str,
+        querystring: &str,
+    ) -> Result<Self, Malformed> {
+        Ok(RequestTarget {
+            method: Method::new(method)?,
+            host: Host::new(origin_domain)?,
+            path: CanonicalPath::from_encoded(origin_path, uri)?,
+            query: CanonicalQuery::from_raw(querystring)?,
+        })
+    }
+
+    /// The authorizer's view of an HTTP API request (payload 2.0): `requestContext.http.method`,
+    /// `requestContext.domainName`, `rawPath` (decoded) and `rawQueryString`.
+    pub fn from_gateway(
+        method: &str,
+        domain_name: &str,
+        raw_path: &str,
+        raw_query_string: &str,
+    ) -> Result<Self, Malformed> {
+        Ok(RequestTarget {
+            method: Method::new(method)?,
+            host: Host::new(domain_name)?,
+            path: CanonicalPath::from_decoded(raw_path)?,
+            query: CanonicalQuery::from_raw(raw_query_string)?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edge_and_gateway_paths_agree() {
+        let cases = [
+            ("/prod", "/caf%C3%A9/a%20b", "/prod/café/a b"),
+            ("", "/a%2Fb", "/a/b"),
+            ("", "/a+b", "/a+b"),
+            ("", "/a%2Bb", "/a+b"),
+            ("", "/100%25", "/100%"),
+            ("/v1", "/", "/v1/"),
+            ("", "/a/../b/", "/a/../b/"),
+        ];
+        for (origin, uri, raw_path) in cases {
+            assert_eq!(
+                CanonicalPath::from_encoded(origin, uri).unwrap(),
+                CanonicalPath::from_decoded(raw_path).unwrap(),
+                "{origin}{uri} vs {raw_path}"
+            );
+        }
+    }
+
+    #[test]
+    fn path_errors() {
+        assert_eq!(
+            CanonicalPath::from_encoded("", "/%FF"),
+            Err(Malformed::PathNotUtf8)
+        );
+        assert_eq!(
+            CanonicalPath::from_encoded("", "/%G0"),
+            Err(Malformed::PercentEncoding)
+        );
+        assert_eq!(CanonicalPath::from_decoded("a"), Err(Malformed::PathNotAbsolute));
+        assert_eq!(CanonicalPath::from_decoded("").unwrap().as_str(), "/");
+    }
+
+    #[test]
+    fn query_sorts_and_normalises() {
+        let q = CanonicalQuery::from_raw("b=2&a=1&a=0&c&&d=x+y%2bz&e=%7e").unwrap();
+        assert_eq!(q.as_str(), "a=0&a=1&b=2&c=&d=x%20y%2Bz&e=~");
+        assert_eq!(CanonicalQuery::from_raw("").unwrap().as_str(), "");
+        // Key order wins over the value even when '=' would sort differently.
+        assert_eq!(CanonicalQuery::from_raw("a-=1&a=2").unwrap().as_str(), "a=2&a-=1");
+    }
+
+    #[test]
+    fn host_and_method() {
+        assert_eq!(Host::new("API.Example.COM.").unwrap().as_str(), "api.example.com");
+        assert_eq!(Host::new("a.b:443"), Err(Malformed::Host));
+        assert_eq!(Method::new("get"), Err(Malformed::Method));
+    }
+}
