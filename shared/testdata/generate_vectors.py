@@ -1,0 +1,210 @@
+"""Writes shared/testdata/vectors/*.json from the cases below, using reference.py.
+
+    python3 shared/testdata/generate_vectors.py [OUT_DIR]
+
+The test command regenerates into a temporary folder and fails on any difference, so the
+committed files, this list and the reference implementation cannot drift apart.
+"""
+
+import json
+import os
+import sys
+
+import reference as ref
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+API = "abc123defg.execute-api.us-east-1.amazonaws.com"
+NOW = 1763715900  # 2025-11-21T09:05:00Z
+
+
+def key_by_role():
+    with open(os.path.join(HERE, "keyring.json"), encoding="utf-8") as f:
+        doc = json.load(f)
+    with open(os.path.join(HERE, "outsider-key.json"), encoding="utf-8") as f:
+        outsider = json.load(f)
+    keys = {role: ref.load_key(doc[role]) for role in ("current", "pending", "previous")}
+    keys["outsider"] = ref.load_key(outsider)
+    return keys
+
+
+def edge(uri="/", querystring="", method="GET", origin_domain=API, origin_path="", at=NOW):
+    return dict(at=at, method=method, origin_domain=origin_domain, origin_path=origin_path, uri=uri, querystring=querystring)
+
+
+def gateway(raw_path="/", raw_query_string="", method="GET", domain_name=API, now=NOW, **extra):
+    return dict(now=now, method=method, domain_name=domain_name, raw_path=raw_path, raw_query_string=raw_query_string, **extra)
+
+
+def ok(name, description, e, g, role="current"):
+    return dict(name=name, description=description, signing_key=role, sign=e, verify=g, expect="ok", expect_key_role=role)
+
+
+def deny(name, description, g, reason, detail=None, e=None, role="current", tamper=None):
+    case = dict(name=name, description=description, verify=g, expect=reason)
+    if detail:
+        case["expect_detail"] = detail
+    if e is not None:
+        case.update(signing_key=role, sign=e)
+    if tamper:
+        case["tamper"] = tamper
+    return case
+
+
+def sign_error(name, description, e, detail):
+    return dict(name=name, description=description, signing_key="current", sign=e, sign_error=detail)
+
+
+def tamper_last_signature_char(header):
+    last = header[-1]
+    return header[:-1] + ("A" if last != "A" else "Q")
+
+
+CASES = [
+    ok("root", "GET / on the default stage, no query", edge("/"), gateway("/")),
+    ok("named-stage", "Named stage: the origin path /prod is prepended at the edge; rawPath carries it too",
+       edge("/items/42", origin_path="/prod"), gateway("/prod/items/42")),
+    ok("named-stage-root", "Stage root: origin path + uri '/' is '/prod/', trailing slash kept",
+       edge("/", origin_path="/prod"), gateway("/prod/")),
+    ok("custom-domain-base-path", "Custom domain with API mapping 'v1': the base path stays in rawPath",
+       edge("/orders", origin_domain="api.example.com", origin_path="/v1"),
+       gateway("/v1/orders", domain_name="api.example.com")),
+    ok("encoded-space", "The edge sees %20, API Gateway reports a decoded space", edge("/a%20b"), gateway("/a b")),
+    ok("utf8-path", "UTF-8 path: percent-encoded at the edge, decoded in rawPath",
+       edge("/caf%C3%A9/%E2%9C%93"), gateway("/café/✓")),
+    ok("lowercase-hex", "Escapes in either hex case canonicalise to uppercase", edge("/caf%c3%a9"), gateway("/café")),
+    ok("encoded-slash", "%2F decodes to '/', as API Gateway reports it: /a%2Fb and /a/b share a canonical path",
+       edge("/a%2Fb"), gateway("/a/b")),
+    ok("plus-in-path", "'+' in a path is a literal plus, encoded %2B", edge("/a+b"), gateway("/a+b")),
+    ok("encoded-plus-in-path", "%2B in a path is the same literal plus", edge("/a%2Bb"), gateway("/a+b")),
+    ok("literal-percent", "%25 at the edge is a literal '%' in rawPath, never decoded twice",
+       edge("/100%25"), gateway("/100%")),
+    ok("double-encoded", "%252F is decoded once only: a literal '%2F'", edge("/a%252Fb"), gateway("/a%2Fb")),
+    ok("dot-segments-kept", "No dot-segment removal: '..' is signed as sent", edge("/a/../b"), gateway("/a/../b")),
+    ok("double-slash-kept", "No slash merging", edge("//a//b/"), gateway("//a//b/")),
+    ok("unreserved-decoded", "%7E is the unreserved '~' and canonicalises to it", edge("/%7Euser"), gateway("/~user")),
+    ok("query-sorted", "Query pairs are sorted by key", edge("/", "b=2&a=1"), gateway("/", "b=2&a=1")),
+    ok("query-unordered-sides", "CloudFront and API Gateway may order pairs differently",
+       edge("/", "b=2&a=1"), gateway("/", "a=1&b=2")),
+    ok("query-repeated-keys", "Repeated keys are kept and sorted by value",
+       edge("/search", "tag=z&tag=a&tag=m"), gateway("/search", "tag=z&tag=a&tag=m")),
+    ok("query-key-without-equals", "A key without '=' has an empty value", edge("/", "flag&x=1"), gateway("/", "flag&x=1")),
+    ok("query-plus-is-space", "'+' in a query is a space, the same as %20", edge("/", "q=a+b"), gateway("/", "q=a%20b")),
+    ok("query-encoding-differences", "Escapes are normalised: %7e is '~', '/' is %2F",
+       edge("/", "k=%7e%2f/"), gateway("/", "k=~%2F%2F")),
+    ok("query-empty-pairs", "Empty pairs from '&&' and a trailing '&' are dropped", edge("/", "&&a=1&"), gateway("/", "a=1")),
+    ok("query-non-utf8", "Query bytes need not be UTF-8 (rawQueryString stays encoded)", edge("/", "x=%FF"), gateway("/", "x=%ff")),
+    ok("query-equals-in-value", "Only the first '=' splits key from value", edge("/", "a=b=c"), gateway("/", "a=b%3Dc")),
+    ok("host-case", "The host is lowercased; a trailing dot is dropped",
+       edge("/", origin_domain="ABC123DEFG.Execute-API.us-east-1.amazonaws.com."), gateway("/")),
+    ok("post", "Methods are signed as sent", edge("/items", method="POST"), gateway("/items", method="POST")),
+    ok("pending-key", "A key staged AWSPENDING verifies", edge("/"), gateway("/"), role="pending"),
+    ok("previous-key", "A key staged AWSPREVIOUS verifies", edge("/"), gateway("/"), role="previous"),
+    ok("oldest-accepted", "Signed exactly max_age_secs (60) ago", edge("/", at=NOW - 60), gateway("/")),
+    ok("future-within-bound", "Signed max_future_secs (5) ahead", edge("/", at=NOW + 5), gateway("/")),
+    ok("custom-window", "A configured 300 s window accepts a 200 s old signature",
+       edge("/", at=NOW - 200), gateway("/", max_age_secs=300)),
+    deny("missing", "No signature header at all", gateway("/", header_values=[]), "missing"),
+    deny("empty-value", "An empty header value counts as missing", gateway("/", header_values=[""]), "missing"),
+    deny("duplicate-header", "Two values are refused, not tried in turn", gateway("/"), "malformed", "duplicate_header",
+         e=edge("/"), tamper="duplicate"),
+    deny("wrong-order", "Parts out of order", gateway("/", header_values=[
+        "v1;k=key-current;t=1763715900;s=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"]), "malformed", "header_syntax"),
+    deny("repeated-part", "A part given twice", gateway("/", header_values=[
+        "v1;t=1763715900;t=1763715900;k=key-current;s=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"]), "malformed", "header_syntax"),
+    deny("unsupported-version", "A v2 header is recognised as a version this verifier does not speak", gateway("/", header_values=[
+        "v2;t=1763715900;k=key-current;s=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"]), "unsupported_version"),
+    deny("overflowing-timestamp", "More than 10 digits", gateway("/", header_values=[
+        "v1;t=18446744073709551616;k=key-current;s=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"]), "malformed", "timestamp"),
+    deny("negative-timestamp", "A sign is not a digit", gateway("/", header_values=[
+        "v1;t=-1763715900;k=key-current;s=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"]), "malformed", "timestamp"),
+    deny("leading-zero-timestamp", "One spelling per number", gateway("/", header_values=[
+        "v1;t=01763715900;k=key-current;s=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"]), "malformed", "timestamp"),
+    deny("non-ascii-key-id", "Key ids are [A-Za-z0-9_-]", gateway("/", header_values=[
+        "v1;t=1763715900;k=schlüssel;s=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"]), "malformed", "key_id"),
+    deny("padded-signature", "Padding is not allowed", gateway("/", header_values=[
+        "v1;t=1763715900;k=key-current;s=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="]), "malformed", "signature_encoding"),
+    deny("standard-base64-signature", "Standard-alphabet '+' is not base64url", gateway("/", header_values=[
+        "v1;t=1763715900;k=key-current;s=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA+"]), "malformed", "signature_encoding"),
+    deny("huge-header", "Longer than 256 bytes", gateway("/", header_values=["v1;t=1;k=" + "a" * 300]), "malformed", "header_too_long"),
+    deny("unknown-key", "Signed with a key that is in no staging label", gateway("/"), "unknown_key", e=edge("/"), role="outsider"),
+    deny("expired", "Signed 61 s ago, one past the window", gateway("/"), "expired", e=edge("/", at=NOW - 61)),
+    deny("replayed-later", "A captured header replayed ten minutes later", gateway("/items", now=NOW + 600), "expired",
+         e=edge("/items")),
+    deny("from-the-future", "Signed 6 s ahead, one past the bound", gateway("/"), "future", e=edge("/", at=NOW + 6)),
+    deny("tampered-signature", "One signature character changed", gateway("/"), "bad_signature", e=edge("/"), tamper="signature"),
+    deny("other-method", "A GET signature used on a DELETE", gateway("/items/1", method="DELETE"), "bad_signature",
+         e=edge("/items/1")),
+    deny("other-path", "A signature for /items/1 used on /items/2", gateway("/items/2"), "bad_signature", e=edge("/items/1")),
+    deny("other-query", "A signature for ?id=1 used with ?id=2", gateway("/", "id=2"), "bad_signature", e=edge("/", "id=1")),
+    deny("other-host", "A signature for one API used on another", gateway("/", domain_name="other.execute-api.us-east-1.amazonaws.com"),
+         "bad_signature", e=edge("/")),
+    deny("other-stage", "A signature for /prod used on /dev", gateway("/dev/items"), "bad_signature", e=edge("/items", origin_path="/prod")),
+    deny("decoded-question-mark", "API Gateway decodes %3F and cuts rawPath there: the request fails closed",
+         gateway("/a"), "bad_signature", e=edge("/a%3Fb")),
+    deny("gateway-path-not-absolute", "A rawPath without a leading '/' is refused before any key is used",
+         gateway("items", header_values=["v1;t=1763715900;k=key-current;s=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"]),
+         "malformed", "path_not_absolute"),
+    deny("lowercase-method", "Methods are uppercase tokens", gateway("/", method="get", header_values=[
+        "v1;t=1763715900;k=key-current;s=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"]), "malformed", "method"),
+    sign_error("non-utf8-path", "%FF in a path cannot match API Gateway's decoded rawPath: the edge refuses to sign",
+               edge("/%FF"), "path_not_utf8"),
+    sign_error("bad-escape", "'%' not followed by two hex digits", edge("/a%zz"), "percent_encoding"),
+    sign_error("bad-escape-in-query", "A truncated escape in the query", edge("/", "a=%2"), "percent_encoding"),
+    sign_error("huge-uri", "Past the 16 KiB bound on path input", edge("/" + "a" * 16384), "too_long"),
+    sign_error("port-in-host", "The origin domain is a name, never host:port", edge("/", origin_domain="api.example.com:443"), "host"),
+]
+
+
+def build(case, keys):
+    out = {k: v for k, v in case.items() if k != "tamper"}
+    if "sign" in case:
+        e = case["sign"]
+        kid, key_bytes = keys[case["signing_key"]]
+        try:
+            target = ref.edge_target(e["method"], e["origin_domain"], e["origin_path"], e["uri"], e["querystring"])
+        except ref.Rejected as rejected:
+            assert case.get("sign_error") == rejected.detail, (case["name"], rejected.detail)
+            return out
+        assert "sign_error" not in case, case["name"]
+        canonical, header = ref.sign(target, kid, key_bytes, e["at"])
+        out["canonical"] = canonical
+        out["header"] = header
+        if "header_values" not in case["verify"]:
+            values = [header]
+            if case.get("tamper") == "signature":
+                values = [tamper_last_signature_char(header)]
+            elif case.get("tamper") == "duplicate":
+                values = [header, header]
+            out["verify"] = dict(case["verify"], header_values=values)
+    g = out["verify"]
+    ring = {kid: (role, kb) for role, (kid, kb) in keys.items() if role != "outsider"}
+    try:
+        target = ref.gateway_target(g["method"], g["domain_name"], g["raw_path"], g["raw_query_string"])
+        kid, role, _ = ref.verify(g["header_values"], target, ring, g["now"],
+                                  g.get("max_age_secs", 60), g.get("max_future_secs", 5))
+        got = ("ok", None, role)
+    except ref.Rejected as rejected:
+        got = (rejected.reason, rejected.detail, None)
+    want = (case["expect"], case.get("expect_detail"), case.get("expect_key_role"))
+    assert got == want, (case["name"], got, want)
+    return out
+
+
+def main():
+    out_dir = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "vectors")
+    os.makedirs(out_dir, exist_ok=True)
+    keys = key_by_role()
+    names = set()
+    for index, case in enumerate(CASES, start=1):
+        assert case["name"] not in names, case["name"]
+        names.add(case["name"])
+        vector = build(case, keys)
+        path = os.path.join(out_dir, "%03d-%s.json" % (index, case["name"]))
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(vector, f, indent=2, ensure_ascii=False)
+            f.write("\n")
+    print(f"{len(CASES)} vectors written to {out_dir}")
+
+
+if __name__ == "__main__":
+    main()

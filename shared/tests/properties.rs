@@ -1,0 +1,181 @@
+//! Property tests: canonicalisation is idempotent, the edge and gateway views agree, sign→verify
+//! round-trips, any change to a signed field is `BadSignature`, and no parser panics.
+
+// Test code: a panic is how a test fails.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use originsig_core::{
+    sign, verify, CanonicalPath, CanonicalQuery, Freshness, KeyId, KeyRing, Method, RequestTarget,
+    SignatureHeader, SigningKey, UnixSeconds, VerifyError,
+};
+use proptest::prelude::*;
+
+const NOW: u64 = 1_763_715_900;
+
+fn ring() -> KeyRing {
+    KeyRing::single(SigningKey::new(KeyId::new("k1").unwrap(), vec![0x5A; 32]).unwrap())
+}
+
+/// A decoded path as API Gateway would report it: absolute, any Unicode, no `?` or `#`.
+fn decoded_path() -> impl Strategy<Value = String> {
+    proptest::collection::vec(
+        prop_oneof![any::<char>(), Just('/'), Just('%'), Just('+'), Just('.')],
+        0..40,
+    )
+    .prop_map(|chars| {
+        let body: String = chars.into_iter().filter(|c| *c != '?' && *c != '#').collect();
+        format!("/{body}")
+    })
+}
+
+/// Encodes a decoded path the way some viewer might: each character either literal (when that
+/// is unambiguous) or percent-encoded with random hex case.
+fn viewer_encoding(path: &str, choices: &[(bool, bool)]) -> String {
+    let mut out = String::new();
+    for (index, c) in path.chars().enumerate() {
+        let (escape, upper) = choices
+            .get(index % choices.len().max(1))
+            .copied()
+            .unwrap_or((false, true));
+        if c != '%' && !escape {
+            out.push(c);
+        } else {
+            let mut buf = [0u8; 4];
+            for byte in c.encode_utf8(&mut buf).bytes() {
+                out.push_str(&if upper {
+                    format!("%{byte:02X}")
+                } else {
+                    format!("%{byte:02x}")
+                });
+            }
+        }
+    }
+    out
+}
+
+fn query() -> impl Strategy<Value = String> {
+    proptest::collection::vec(("[a-z%+=~/ é]{0,6}", "[a-zA-Z0-9%+=~/ é&]{0,8}"), 0..6).prop_map(|pairs| {
+        pairs
+            .into_iter()
+            .map(|(k, v)| format!("{}={}", escape_query(&k), escape_query(&v)))
+            .collect::<Vec<_>>()
+            .join("&")
+    })
+}
+
+fn escape_query(text: &str) -> String {
+    let mut out = String::new();
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || byte == b'~' {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn canonical_path_is_idempotent(path in decoded_path()) {
+        let canonical = CanonicalPath::from_decoded(&path).unwrap();
+        prop_assert_eq!(&CanonicalPath::from_encoded("", canonical.as_str()).unwrap(), &canonical);
+    }
+
+    #[test]
+    fn edge_and_gateway_agree_on_paths(path in decoded_path(), choices in proptest::collection::vec(any::<(bool, bool)>(), 1..8)) {
+        let encoded = viewer_encoding(&path, &choices);
+        prop_assert_eq!(CanonicalPath::from_encoded("", &encoded).unwrap(), CanonicalPath::from_decoded(&path).unwrap());
+    }
+
+    #[test]
+    fn canonical_query_is_idempotent(raw in query()) {
+        let canonical = CanonicalQuery::from_raw(&raw).unwrap();
+        prop_assert_eq!(&CanonicalQuery::from_raw(canonical.as_str()).unwrap(), &canonical);
+    }
+
+    #[test]
+    fn query_order_does_not_matter(raw in query()) {
+        let mut pairs: Vec<&str> = raw.split('&').collect();
+        pairs.reverse();
+        prop_assert_eq!(CanonicalQuery::from_raw(&pairs.join("&")).unwrap(), CanonicalQuery::from_raw(&raw).unwrap());
+    }
+
+    #[test]
+    fn sign_then_verify_round_trips(method in "[A-Z]{1,16}", path in decoded_path(), raw in query(), age in 0u64..=60) {
+        let ring = ring();
+        let edge = RequestTarget::from_edge(&method, "h.example", "", &viewer_encoding(&path, &[(true, true)]), &raw).unwrap();
+        let header = sign(&edge, ring.signing_key(), UnixSeconds::new(NOW));
+        let gateway = RequestTarget::from_gateway(&method, "h.example", &path, &raw).unwrap();
+        let verified = verify(&header.render(), &gateway, &ring, &Freshness::default(), UnixSeconds::new(NOW + age));
+        prop_assert!(verified.is_ok(), "{:?}", verified);
+    }
+
+    #[test]
+    fn any_change_to_a_signed_field_is_bad_signature(field in 0usize..4, path in decoded_path(), raw in query(), pos in any::<prop::sample::Index>(), byte in any::<u8>()) {
+        let ring = ring();
+        let target = RequestTarget::from_gateway("GET", "h.example", &path, &raw).unwrap();
+        let header = sign(&target, ring.signing_key(), UnixSeconds::new(NOW)).render();
+        // Change one byte of one canonical field; mutants that are no longer valid are skipped.
+        let mutate = |s: &str, allowed: &dyn Fn(u8) -> bool| -> Option<String> {
+            let mut bytes = s.as_bytes().to_vec();
+            let i = pos.index(bytes.len().max(1));
+            let current = *bytes.get(i)?;
+            if !allowed(byte) || byte == current { return None; }
+            bytes[i] = byte;
+            String::from_utf8(bytes).ok()
+        };
+        let path_c = target.path.as_str().to_owned();
+        let query_c = target.query.as_str().to_owned();
+        let changed = match field {
+            0 => mutate("GET", &|b| b.is_ascii_uppercase()).map(|m| RequestTarget { method: Method::new(&m).unwrap(), ..target.clone() }),
+            1 => mutate("h.example", &|b| b.is_ascii_lowercase()).map(|h| RequestTarget::from_gateway("GET", &h, &path, &raw).unwrap()),
+            2 => mutate(&path_c, &|b| b.is_ascii_alphanumeric()).and_then(|p| CanonicalPath::from_encoded("", &p).ok()).map(|path| RequestTarget { path, ..target.clone() }),
+            _ => mutate(&query_c, &|b| b.is_ascii_alphanumeric()).and_then(|q| CanonicalQuery::from_raw(&q).ok()).map(|query| RequestTarget { query, ..target.clone() }),
+        };
+        if let Some(changed) = changed {
+            if changed != target {
+                let result = verify(&header, &changed, &ring, &Freshness::default(), UnixSeconds::new(NOW));
+                prop_assert_eq!(result, Err(VerifyError::BadSignature));
+            }
+        }
+    }
+
+    #[test]
+    fn any_change_to_the_header_is_refused(pos in any::<prop::sample::Index>(), byte in 0x20u8..0x7F) {
+        let ring = ring();
+        let target = RequestTarget::from_gateway("GET", "h.example", "/", "").unwrap();
+        let header = sign(&target, ring.signing_key(), UnixSeconds::new(NOW)).render();
+        let mut bytes = header.clone().into_bytes();
+        let i = pos.index(bytes.len());
+        bytes[i] = byte;
+        let changed = String::from_utf8(bytes).unwrap();
+        if changed != header {
+            prop_assert!(verify(&changed, &target, &ring, &Freshness::default(), UnixSeconds::new(NOW)).is_err());
+        }
+    }
+
+    #[test]
+    fn parsers_never_panic(input in any::<String>(), origin in any::<String>()) {
+        let _ = SignatureHeader::parse(&input);
+        let _ = CanonicalPath::from_encoded(&origin, &input);
+        let _ = CanonicalPath::from_decoded(&input);
+        let _ = CanonicalQuery::from_raw(&input);
+        let _ = RequestTarget::from_edge(&origin, &input, &origin, &input, &input);
+        let _ = KeyRing::from_keyring_json(&input);
+        let _ = SigningKey::from_secret_value(&input);
+    }
+
+    #[test]
+    fn header_parser_survives_near_misses(t in any::<u64>(), k in "[ -~]{0,70}", s in "[ -~]{0,50}", v in "v[0-9]{0,3}") {
+        let value = format!("{v};t={t};k={k};s={s}");
+        let _ = SignatureHeader::parse(&value);
+    }
+}

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The one test command (README): installs what it needs, then runs every check and test.
+# Works on a fresh machine with rustup, python3 and node/npm; needs only the package registries.
+#
+#   tests/run-all.sh                      everything
+#   ORIGINSIG_FUZZ_SECS=60 tests/run-all.sh   longer fuzz smoke (default 10 s per target; 0 skips)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+FUZZ_SECS=${ORIGINSIG_FUZZ_SECS:-10}
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "toolchain: wasm32-unknown-unknown target, rustfmt, clippy"
+rustup target add wasm32-unknown-unknown >/dev/null
+rustup component add rustfmt clippy >/dev/null 2>&1 || true
+
+step "format and lints"
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo clippy -p originsig-core --target wasm32-unknown-unknown --locked -- -D warnings
+
+step "the protocol core builds for wasm32-unknown-unknown"
+cargo build -p originsig-core --target wasm32-unknown-unknown --locked
+
+step "test vectors: regenerate with the Python reference implementation and compare"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+python3 shared/testdata/generate_vectors.py "$tmp/vectors" >/dev/null
+diff -r shared/testdata/vectors "$tmp/vectors"
+echo "vectors match the reference implementation ($(ls shared/testdata/vectors | wc -l) files)"
+
+step "Rust tests (unit, vectors, properties, doc)"
+cargo test --workspace --locked
+
+step "fuzz smoke (${FUZZ_SECS}s per target)"
+if [ "$FUZZ_SECS" = 0 ]; then
+  echo "skipped: ORIGINSIG_FUZZ_SECS=0"
+elif ! rustup toolchain list | grep -q '^nightly'; then
+  echo "skipped: no nightly toolchain (cargo-fuzz needs one)"
+else
+  command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+  for target in header canonical keyring; do
+    (cd shared/fuzz && cargo +nightly fuzz run "$target" -- -max_total_time="$FUZZ_SECS" -print_final_stats=0 2>&1 | tail -n 1)
+  done
+fi
+
+step "all checks passed"
