@@ -92,6 +92,20 @@ impl SigningKey {
         stored.into_key()
     }
 
+    /// Builds a key from the three members of the secret-value format, already taken out of
+    /// their JSON object (the WASM edge signer lets JavaScript's `JSON.parse` do that part, which
+    /// keeps a JSON parser out of the module). Every check of the format happens here.
+    pub fn from_stored_parts(format: &str, kid: &str, key_base64: &str) -> Result<Self, KeyError> {
+        if format != KEY_FORMAT {
+            return Err(KeyError::Format { expected: KEY_FORMAT });
+        }
+        let id = KeyId::new(kid).map_err(|_| KeyError::KeyId)?;
+        let bytes = STANDARD
+            .decode(key_base64.as_bytes())
+            .map_err(|_| KeyError::KeyEncoding)?;
+        SigningKey::new(id, bytes)
+    }
+
     /// Renders this key in the secret-value format. Used only to write a secret.
     pub fn to_secret_value(&self) -> Zeroizing<String> {
         let value = serde_json::json!({
@@ -122,14 +136,7 @@ pub(crate) struct StoredKey {
 
 impl StoredKey {
     pub(crate) fn into_key(self) -> Result<SigningKey, KeyError> {
-        if self.format != KEY_FORMAT {
-            return Err(KeyError::Format { expected: KEY_FORMAT });
-        }
-        let id = KeyId::new(&self.kid).map_err(|_| KeyError::KeyId)?;
-        let bytes = STANDARD
-            .decode(self.key.as_bytes())
-            .map_err(|_| KeyError::KeyEncoding)?;
-        SigningKey::new(id, bytes)
+        SigningKey::from_stored_parts(&self.format, &self.kid, &self.key)
     }
 }
 

@@ -1,0 +1,144 @@
+#!/usr/bin/env python3
+"""Build the Lambda@Edge bundle: target/lambda/edge-signer/ and edge-signer.zip inside it.
+
+Lambda@Edge has no environment variables, so the configuration is baked into the bundle as
+config.json. Exactly one key source:
+
+  --secret-id ID --region REGION   read AWSCURRENT from Secrets Manager (production)
+  --key-file PATH                  embed a key file in the bundle (local chain and tests only)
+
+Examples:
+  edge-signer/bundle.py --secret-id originsig/prod --region us-east-1 --replica-regions eu-west-1,ap-southeast-2
+  edge-signer/bundle.py --key-file shared/testdata/keyring.json --out target/lambda/edge-signer-local
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import zipfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+WASM_NAME = "originsig_edge_signer.wasm"
+WASM_BUILT = os.path.join(ROOT, "target", "wasm32-unknown-unknown", "wasm", WASM_NAME)
+NODE_FILES = ("index.mjs", "signer.mjs")
+REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
+# Fixed timestamp so the same inputs give the same zip, byte for byte.
+ZIP_TIME = (2020, 1, 1, 0, 0, 0)
+
+
+def positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of seconds") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{value} must be greater than 0")
+    return value
+
+
+def region(text):
+    if not REGION_RE.match(text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not an AWS region name such as us-east-1")
+    return text
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(
+        prog="edge-signer/bundle.py",
+        description=__doc__.split("\n\n")[0],
+        epilog=__doc__.split("\n\n", 1)[1],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--secret-id", help="Secrets Manager secret name or ARN holding the key (see SPEC.md §7)")
+    source.add_argument("--key-file", help="key-ring or secret-value JSON file to embed (local use only)")
+    parser.add_argument("--region", type=region, help="the secret's primary region (required with --secret-id)")
+    parser.add_argument("--replica-regions", default="", help="comma-separated regions holding replicas of the secret; "
+                        "an edge running in one of them reads its local replica")
+    parser.add_argument("--cache-ttl", type=positive_int, default=300, metavar="SECS",
+                        help="refresh the cached key in the background after this long (default 300)")
+    parser.add_argument("--max-stale", type=positive_int, default=21600, metavar="SECS",
+                        help="stop signing (answer 503) when no refresh succeeded for this long (default 21600)")
+    parser.add_argument("--retry-after", type=positive_int, default=5, metavar="SECS",
+                        help="Retry-After of the 503 answer (default 5)")
+    parser.add_argument("--out", default=os.path.join(ROOT, "target", "lambda", "edge-signer"),
+                        help="output folder (default target/lambda/edge-signer)")
+    parser.add_argument("--no-build", action="store_true", help="reuse the already built .wasm")
+    args = parser.parse_args(argv)
+    if args.secret_id is not None and args.region is None:
+        parser.error("--region is required with --secret-id (the secret's primary region)")
+    if args.key_file is not None and args.region is not None:
+        parser.error("--region only applies to --secret-id")
+    if args.key_file is not None and not os.path.isfile(args.key_file):
+        parser.error(f"--key-file {args.key_file}: no such file")
+    if args.max_stale < args.cache_ttl:
+        parser.error("--max-stale must be at least --cache-ttl")
+    replicas = [r for r in args.replica_regions.split(",") if r]
+    for name in replicas:
+        try:
+            region(name)
+        except argparse.ArgumentTypeError as error:
+            parser.error(f"--replica-regions: {error}")
+    args.replica_regions = replicas
+    return args
+
+
+def build_wasm():
+    subprocess.run(
+        ["cargo", "build", "--locked", "-p", "originsig-edge-signer", "--target", "wasm32-unknown-unknown", "--profile", "wasm"],
+        cwd=ROOT, check=True,
+    )
+
+
+def main(argv):
+    args = parse_args(argv)
+    if not args.no_build:
+        build_wasm()
+    if not os.path.isfile(WASM_BUILT):
+        sys.exit(f"bundle.py: {WASM_BUILT} is missing; run without --no-build")
+    out = os.path.abspath(args.out)
+    if os.path.isdir(out):
+        shutil.rmtree(out)
+    os.makedirs(out)
+    files = list(NODE_FILES) + [WASM_NAME, "config.json"]
+    for name in NODE_FILES:
+        shutil.copyfile(os.path.join(ROOT, "edge-signer", "node", name), os.path.join(out, name))
+    shutil.copyfile(WASM_BUILT, os.path.join(out, WASM_NAME))
+    config = {
+        "cacheTtlSeconds": args.cache_ttl,
+        "maxStaleSeconds": args.max_stale,
+        "retryAfterSeconds": args.retry_after,
+    }
+    if args.secret_id is not None:
+        config.update(secretId=args.secret_id, region=args.region, replicaRegions=args.replica_regions)
+    else:
+        shutil.copyfile(args.key_file, os.path.join(out, "keys.json"))
+        files.append("keys.json")
+        config["keyFile"] = "keys.json"
+    with open(os.path.join(out, "config.json"), "w", encoding="utf-8") as f:
+        json.dump(config, f, indent=2)
+        f.write("\n")
+    zip_path = os.path.join(out, "edge-signer.zip")
+    with zipfile.ZipFile(zip_path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        for name in files:
+            info = zipfile.ZipInfo(name, ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            with open(os.path.join(out, name), "rb") as f:
+                archive.writestr(info, f.read())
+    sizes = {name: os.path.getsize(os.path.join(out, name)) for name in (WASM_NAME, "edge-signer.zip")}
+    print(f"edge bundle: {out}")
+    print(f"  {WASM_NAME}: {sizes[WASM_NAME]} bytes; edge-signer.zip: {sizes['edge-signer.zip']} bytes")
+    if args.key_file is not None:
+        print("  key source: embedded key file (local use only: never deploy a bundle with a key in it)")
+    else:
+        print(f"  key source: Secrets Manager {args.secret_id} in {args.region}"
+              + (f" (replicas: {', '.join(args.replica_regions)})" if args.replica_regions else ""))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

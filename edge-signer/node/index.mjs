@@ -1,0 +1,183 @@
+// originsig edge signer: the Lambda@Edge origin-request handler (runtime nodejs22.x).
+//
+// Signs every request CloudFront sends to the custom origin (the HTTP API) with the key staged
+// AWSCURRENT, after removing any viewer-supplied x-originsig header and setting Host to the
+// origin's domain. Lambda@Edge has no environment variables, so configuration comes from
+// config.json in this bundle. The bundle has no npm dependencies: the runtime provides the AWS
+// SDK for JavaScript v3. It fails closed: without a usable key it answers 503, never forwards
+// an unsigned request, and it never logs key material.
+
+import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { dirname, isAbsolute, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { loadSigner, SignerError } from './signer.mjs';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+export const WASM_FILE = 'originsig_edge_signer.wasm';
+const HEADER = 'x-originsig';
+const KEYRING_FORMAT = 'originsig-keyring-v1';
+
+/** Validates config.json; every message names the field. */
+export function parseConfig(raw) {
+  const fail = (field, why) => {
+    throw new Error(`config.json: ${field} ${why}`);
+  };
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) fail('(the file)', 'must be a JSON object');
+  const seconds = (field, fallback) => {
+    const value = raw[field] ?? fallback;
+    if (!Number.isInteger(value) || value <= 0) fail(field, `must be a positive whole number of seconds, got ${JSON.stringify(value)}`);
+    return value;
+  };
+  const config = {
+    secretId: raw.secretId ?? null,
+    region: raw.region ?? null,
+    replicaRegions: raw.replicaRegions ?? [],
+    keyFile: raw.keyFile ?? null,
+    cacheTtlSeconds: seconds('cacheTtlSeconds', 300),
+    maxStaleSeconds: seconds('maxStaleSeconds', 21600),
+    refreshRetrySeconds: seconds('refreshRetrySeconds', 10),
+    retryAfterSeconds: seconds('retryAfterSeconds', 5),
+  };
+  if ((config.secretId === null) === (config.keyFile === null)) fail('secretId/keyFile', 'exactly one of the two must be set');
+  if (config.secretId !== null && (typeof config.secretId !== 'string' || config.secretId === '')) fail('secretId', 'must be a non-empty string');
+  if (config.secretId !== null && (typeof config.region !== 'string' || !/^[a-z]{2}(-[a-z]+)+-\d$/.test(config.region))) fail('region', 'must be the secret\'s AWS region, e.g. us-east-1');
+  if (config.keyFile !== null && (typeof config.keyFile !== 'string' || config.keyFile === '')) fail('keyFile', 'must be a non-empty path');
+  if (!Array.isArray(config.replicaRegions) || !config.replicaRegions.every((r) => typeof r === 'string')) fail('replicaRegions', 'must be a list of region names');
+  if (config.maxStaleSeconds < config.cacheTtlSeconds) fail('maxStaleSeconds', 'must be at least cacheTtlSeconds');
+  return Object.freeze(config);
+}
+
+export const config = parseConfig(JSON.parse(readFileSync(join(HERE, 'config.json'), 'utf8')));
+const signer = loadSigner(readFileSync(join(HERE, WASM_FILE)));
+
+// --- the key cache ------------------------------------------------------------------------
+// One key (AWSCURRENT). Past cacheTtlSeconds a refresh starts in the background and requests
+// keep being signed; past maxStaleSeconds without a successful refresh, signing stops. Failed
+// refreshes are retried at most every refreshRetrySeconds, so an outage cannot become a storm.
+
+const cache = { keyId: null, loadedAt: 0, lastAttemptAt: -Infinity, inFlight: null };
+
+function log(level, message, fields = {}) {
+  console.log(JSON.stringify({ level, message, component: 'originsig-edge-signer', ...fields }));
+}
+
+/** Which region to read the secret from: the replica where this edge runs, if there is one. */
+export function secretLocation(cfg, runningRegion) {
+  const region = cfg.replicaRegions.includes(runningRegion) ? runningRegion : cfg.region;
+  // A replica keeps the secret's name; only the region part of an ARN differs.
+  const parts = cfg.secretId.split(':');
+  const secretId = parts.length >= 7 && parts[0] === 'arn' ? [...parts.slice(0, 3), region, ...parts.slice(4)].join(':') : cfg.secretId;
+  return { region, secretId };
+}
+
+let secretsClient = null;
+async function readSecretString() {
+  if (config.keyFile !== null) {
+    return readFile(isAbsolute(config.keyFile) ? config.keyFile : join(HERE, config.keyFile), 'utf8');
+  }
+  const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
+  const { region, secretId } = secretLocation(config, process.env.AWS_REGION);
+  secretsClient ??= new SecretsManagerClient({ region, maxAttempts: 2 });
+  const out = await secretsClient.send(new GetSecretValueCommand({ SecretId: secretId, VersionStage: 'AWSCURRENT' }));
+  if (typeof out.SecretString !== 'string') throw new Error('the secret has no SecretString (binary secrets are not supported)');
+  return out.SecretString;
+}
+
+function installKey(text) {
+  let parsed;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new SignerError('bad_key', 'the secret value is not JSON');
+  }
+  const secret = parsed?.format === KEYRING_FORMAT ? parsed.current : parsed;
+  return signer.loadKey(secret);
+}
+
+function refresh(nowMs) {
+  if (cache.inFlight) return cache.inFlight;
+  cache.lastAttemptAt = nowMs;
+  cache.inFlight = (async () => {
+    try {
+      const keyId = installKey(await readSecretString());
+      if (keyId !== cache.keyId) log('info', 'signing key loaded', { keyId, previousKeyId: cache.keyId });
+      cache.keyId = keyId;
+      cache.loadedAt = Date.now();
+    } catch (error) {
+      // Keep the last good key (if any); say why, never what the value was.
+      log('warn', 'key refresh failed', { reason: error.code ?? error.name ?? 'error', detail: error.message, keyId: cache.keyId });
+    } finally {
+      cache.inFlight = null;
+    }
+  })();
+  return cache.inFlight;
+}
+
+/** Makes sure a usable key is loaded; true when requests may be signed. */
+async function ensureKey(nowMs) {
+  const age = nowMs - cache.loadedAt;
+  const usable = () => cache.keyId !== null && Date.now() - cache.loadedAt <= config.maxStaleSeconds * 1000;
+  const mayRetry = nowMs - cache.lastAttemptAt >= config.refreshRetrySeconds * 1000;
+  if (!usable()) {
+    if (mayRetry || cache.inFlight) await refresh(nowMs);
+    return usable();
+  }
+  if (age > config.cacheTtlSeconds * 1000 && mayRetry) refresh(nowMs); // in the background
+  return true;
+}
+
+// --- responses ----------------------------------------------------------------------------
+
+function generated(status, description, body, extraHeaders = {}) {
+  return {
+    status: String(status),
+    statusDescription: description,
+    headers: {
+      'content-type': [{ key: 'Content-Type', value: 'text/plain; charset=utf-8' }],
+      'cache-control': [{ key: 'Cache-Control', value: 'no-store' }],
+      ...extraHeaders,
+    },
+    body,
+  };
+}
+
+const RESPONSES = {
+  no_key: () => generated(503, 'Service Unavailable', 'The origin is temporarily unavailable.\n', {
+    'retry-after': [{ key: 'Retry-After', value: String(config.retryAfterSeconds) }],
+  }),
+  unsignable: () => generated(400, 'Bad Request', 'The request URL cannot be forwarded.\n'),
+  not_custom_origin: () => generated(502, 'Bad Gateway', 'The origin is misconfigured.\n'),
+  bad_event: () => generated(502, 'Bad Gateway', 'The origin is misconfigured.\n'),
+};
+
+// --- the handler --------------------------------------------------------------------------
+
+export async function handler(event) {
+  const cf = event?.Records?.[0]?.cf;
+  const request = cf?.request;
+  const requestId = cf?.config?.requestId;
+  if (request === null || typeof request !== 'object' || (request.headers != null && typeof request.headers !== 'object')) {
+    log('error', 'not an origin-request event', { reason: 'bad_event', requestId });
+    return RESPONSES.bad_event();
+  }
+  const nowMs = Date.now();
+  if (!(await ensureKey(nowMs))) {
+    log('error', 'no usable signing key; answering 503', { reason: 'no_key', requestId, keyAgeSeconds: cache.keyId === null ? null : Math.floor((nowMs - cache.loadedAt) / 1000) });
+    return RESPONSES.no_key();
+  }
+  let plan;
+  try {
+    plan = signer.plan(request, Math.floor(nowMs / 1000));
+  } catch (error) {
+    const code = error instanceof SignerError ? error.code : 'bad_event';
+    log(code === 'unsignable' ? 'info' : 'error', 'request not signed', { reason: code, detail: error.message, requestId });
+    return (RESPONSES[code] ?? RESPONSES.bad_event)();
+  }
+  request.headers ??= {};
+  for (const name of plan.removeHeaders) delete request.headers[name];
+  request.headers.host = [{ key: 'Host', value: plan.host }];
+  request.headers[HEADER] = [{ key: 'X-Originsig', value: plan.signature }];
+  return request;
+}
