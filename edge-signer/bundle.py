@@ -63,6 +63,8 @@ def parse_args(argv):
                         help="refresh the cached key in the background after this long (default 300)")
     parser.add_argument("--max-stale", type=positive_int, default=21600, metavar="SECS",
                         help="stop signing (answer 503) when no refresh succeeded for this long (default 21600)")
+    parser.add_argument("--refresh-retry", type=positive_int, default=10, metavar="SECS",
+                        help="after a failed refresh, wait this long before the next attempt (default 10)")
     parser.add_argument("--retry-after", type=positive_int, default=5, metavar="SECS",
                         help="Retry-After of the 503 answer (default 5)")
     parser.add_argument("--out", default=os.path.join(ROOT, "target", "lambda", "edge-signer"),
@@ -111,6 +113,7 @@ def main(argv):
     config = {
         "cacheTtlSeconds": args.cache_ttl,
         "maxStaleSeconds": args.max_stale,
+        "refreshRetrySeconds": args.refresh_retry,
         "retryAfterSeconds": args.retry_after,
     }
     if args.secret_id is not None:

@@ -30,8 +30,25 @@ python3 shared/testdata/generate_vectors.py "$tmp/vectors" >/dev/null
 diff -r shared/testdata/vectors "$tmp/vectors"
 echo "vectors match the reference implementation ($(ls shared/testdata/vectors | wc -l) files)"
 
+step "Python venv with moto (tests/requirements.txt)"
+if ! cmp -s tests/requirements.txt .venv/.requirements 2>/dev/null; then
+  python3 -m venv .venv
+  .venv/bin/pip install --quiet --disable-pip-version-check -r tests/requirements.txt
+  cp tests/requirements.txt .venv/.requirements
+fi
+export MOTO_SERVER="$ROOT/.venv/bin/moto_server"
+
+step "npm dev tools (package-lock.json)"
+npm ci --no-audit --no-fund --loglevel=error
+
+step "edge signer: WASM build and bundle"
+python3 edge-signer/bundle.py --key-file shared/testdata/keyring.json --out target/lambda/edge-signer-local
+
 step "Rust tests (unit, vectors, properties, doc)"
 cargo test --workspace --locked
+
+step "Node tests: the WASM build against the vectors, the handler, Secrets Manager on moto"
+node --test edge-signer/node/test/
 
 step "fuzz smoke (${FUZZ_SECS}s per target)"
 if [ "$FUZZ_SECS" = 0 ]; then

@@ -2,7 +2,12 @@
 //! event structure (`testdata/events/`), and the shared vectors through the native edge path.
 
 // Test code: a panic is how a test fails.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::path::{Path, PathBuf};
 
@@ -14,7 +19,10 @@ use serde_json::Value;
 const NOW: UnixSeconds = UnixSeconds::new(1_763_715_900);
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 fn event_text(name: &str) -> String {
@@ -38,7 +46,12 @@ fn every_example_event_round_trips_without_loss() {
         let text = std::fs::read_to_string(&path).unwrap();
         let event: OriginRequestEvent = serde_json::from_str(&text).unwrap();
         let original: Value = serde_json::from_str(&text).unwrap();
-        assert_eq!(serde_json::to_value(&event).unwrap(), original, "{}", path.display());
+        assert_eq!(
+            serde_json::to_value(&event).unwrap(),
+            original,
+            "{}",
+            path.display()
+        );
     }
 }
 
@@ -48,11 +61,24 @@ fn signs_for_the_custom_origin_and_leaves_the_rest() {
     let before = request.clone();
     sign_origin_request(&mut request, ring().signing_key(), NOW).unwrap();
 
-    assert_eq!(request.headers["host"][0].value, "abc123defg.execute-api.us-east-1.amazonaws.com");
-    for name in ["x-forwarded-for", "user-agent", "via", "authorization", "accept", "x-custom"] {
+    assert_eq!(
+        request.headers["host"][0].value,
+        "abc123defg.execute-api.us-east-1.amazonaws.com"
+    );
+    for name in [
+        "x-forwarded-for",
+        "user-agent",
+        "via",
+        "authorization",
+        "accept",
+        "x-custom",
+    ] {
         assert_eq!(request.headers[name], before.headers[name], "{name} untouched");
     }
-    assert_eq!((&request.origin, &request.body, &request.uri), (&before.origin, &before.body, &before.uri));
+    assert_eq!(
+        (&request.origin, &request.body, &request.uri),
+        (&before.origin, &before.body, &before.uri)
+    );
 
     // What the authorizer will see for this request verifies.
     let signature = &request.headers[HEADER_NAME];
@@ -84,10 +110,16 @@ fn viewer_signature_headers_are_replaced_in_every_casing() {
 fn s3_or_missing_origin_is_an_error_and_the_request_is_untouched() {
     let mut request = request_of("s3-origin.json");
     let before = request.clone();
-    assert_eq!(sign_origin_request(&mut request, ring().signing_key(), NOW), Err(EdgeError::NotCustomOrigin));
+    assert_eq!(
+        sign_origin_request(&mut request, ring().signing_key(), NOW),
+        Err(EdgeError::NotCustomOrigin)
+    );
     assert_eq!(request, before);
     request.origin = None;
-    assert_eq!(sign_origin_request(&mut request, ring().signing_key(), NOW), Err(EdgeError::NotCustomOrigin));
+    assert_eq!(
+        sign_origin_request(&mut request, ring().signing_key(), NOW),
+        Err(EdgeError::NotCustomOrigin)
+    );
 }
 
 #[test]
@@ -97,7 +129,10 @@ fn unknown_fields_survive_signing() {
     let value = serde_json::to_value(&request).unwrap();
     assert_eq!(value["futureRequestField"], "kept");
     assert_eq!(value["origin"]["custom"]["futureOriginField"], true);
-    assert_eq!(value["origin"]["custom"]["customHeaders"]["x-origin-token"][0]["value"], "t");
+    assert_eq!(
+        value["origin"]["custom"]["customHeaders"]["x-origin-token"][0]["value"],
+        "t"
+    );
 }
 
 #[test]
@@ -108,7 +143,10 @@ fn unsignable_requests_are_errors_not_guesses() {
         request.querystring = query.to_owned();
         let before = request.clone();
         let result = sign_origin_request(&mut request, ring().signing_key(), NOW);
-        assert!(matches!(result, Err(EdgeError::Unsignable(_))), "{uri}?{query}: {result:?}");
+        assert!(
+            matches!(result, Err(EdgeError::Unsignable(_))),
+            "{uri}?{query}: {result:?}"
+        );
         assert_eq!(request, before);
     }
     // CloudFront allows 8,192 characters of uri + query: that still signs.
@@ -119,7 +157,12 @@ fn unsignable_requests_are_errors_not_guesses() {
 
 #[test]
 fn events_missing_fields_are_refused_by_the_parser() {
-    for text in [r#"{}"#, r#"{"Records":[]}"#, r#"{"Records":[{"cf":{"config":{}}}]}"#, r#"[1]"#] {
+    for text in [
+        r#"{}"#,
+        r#"{"Records":[]}"#,
+        r#"{"Records":[{"cf":{"config":{}}}]}"#,
+        r#"[1]"#,
+    ] {
         let parsed = serde_json::from_str::<OriginRequestEvent>(text);
         if let Ok(event) = parsed {
             assert!(event.records.is_empty(), "{text}");
@@ -133,17 +176,27 @@ fn shared_vectors_through_the_native_edge_path() {
     let ring = ring();
     let mut checked = 0;
     for entry in std::fs::read_dir(root().join("shared/testdata/vectors")).unwrap() {
-        let vector: Value = serde_json::from_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap()).unwrap();
-        let (Some(edge), Some(expected)) = (vector.get("sign"), vector.get("header")) else { continue };
+        let vector: Value =
+            serde_json::from_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap()).unwrap();
+        let (Some(edge), Some(expected)) = (vector.get("sign"), vector.get("header")) else {
+            continue;
+        };
         let role = vector["signing_key"].as_str().unwrap();
-        let Some((_, key)) = ring.entries().find(|(r, _)| r.as_str() == role) else { continue };
+        let Some((_, key)) = ring.entries().find(|(r, _)| r.as_str() == role) else {
+            continue;
+        };
         let mut request: Request = serde_json::from_value(serde_json::json!({
             "method": edge["method"], "uri": edge["uri"], "querystring": edge["querystring"], "headers": {},
             "origin": {"custom": {"domainName": edge["origin_domain"], "path": edge["origin_path"]}},
         }))
         .unwrap();
         sign_origin_request(&mut request, key, UnixSeconds::new(edge["at"].as_u64().unwrap())).unwrap();
-        assert_eq!(request.headers[HEADER_NAME][0].value, expected.as_str().unwrap(), "{}", vector["name"]);
+        assert_eq!(
+            request.headers[HEADER_NAME][0].value,
+            expected.as_str().unwrap(),
+            "{}",
+            vector["name"]
+        );
         checked += 1;
     }
     assert!(checked >= 25, "{checked}");

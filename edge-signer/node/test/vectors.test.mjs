@@ -1,0 +1,58 @@
+// The WASM build signs every shared vector byte for byte as the native Rust core does
+// (shared/tests/vectors.rs checks the same files natively).
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+
+import { loadSigner, SignerError } from '../signer.mjs';
+import { KEYRING, OUTSIDER, WASM_PATH, vectors } from './helpers.mjs';
+
+const KEYS = { ...KEYRING, outsider: OUTSIDER };
+
+test('every signing vector: the WASM signer produces the expected header', () => {
+  const signer = loadSigner(readFileSync(WASM_PATH));
+  let signed = 0;
+  let refused = 0;
+  for (const v of vectors()) {
+    if (!v.sign) continue;
+    assert.equal(signer.loadKey(KEYS[v.signing_key]), KEYS[v.signing_key].kid);
+    const request = {
+      method: v.sign.method, uri: v.sign.uri, querystring: v.sign.querystring, headers: {},
+      origin: { custom: { domainName: v.sign.origin_domain, path: v.sign.origin_path } },
+    };
+    if (v.sign_error) {
+      assert.throws(() => signer.plan(request, v.sign.at), (e) => e instanceof SignerError && e.code === 'unsignable', v.name);
+      refused += 1;
+    } else {
+      const plan = signer.plan(request, v.sign.at);
+      assert.equal(plan.signature, v.header, v.name);
+      assert.equal(plan.host, v.sign.origin_domain, v.name);
+      signed += 1;
+    }
+  }
+  assert.ok(signed >= 25, `only ${signed} signing vectors`);
+  assert.ok(refused >= 3);
+});
+
+test('bad keys are refused with a reason and the loaded key stays', () => {
+  const signer = loadSigner(readFileSync(WASM_PATH));
+  signer.loadKey(KEYRING.current);
+  const bad = [
+    { ...KEYRING.current, key: 'AAAA' },
+    { ...KEYRING.current, format: 'v0' },
+    { ...KEYRING.current, kid: 'no spaces' },
+    { ...KEYRING.current, key: `${KEYRING.current.key}!` },
+    null,
+    {},
+  ];
+  for (const secret of bad) {
+    assert.throws(() => signer.loadKey(secret), (e) => e.code === 'bad_key' && !e.message.includes(KEYRING.current.key));
+  }
+  const plan = signer.plan({ method: 'GET', uri: '/', querystring: '', headers: {}, origin: { custom: { domainName: 'a.example', path: '' } } }, 1);
+  assert.match(plan.signature, /;k=key-current;/);
+});
+
+test('a module with no key refuses to sign', () => {
+  const signer = loadSigner(readFileSync(WASM_PATH));
+  assert.throws(() => signer.plan({ method: 'GET', uri: '/', origin: { custom: { domainName: 'a.example' } } }, 1), (e) => e.code === 'no_key');
+});
