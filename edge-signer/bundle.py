@@ -24,7 +24,7 @@ import zipfile
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WASM_NAME = "originsig_edge_signer.wasm"
 WASM_BUILT = os.path.join(ROOT, "target", "wasm32-unknown-unknown", "wasm", WASM_NAME)
-NODE_FILES = ("index.mjs", "signer.mjs")
+NODE_FILES = ("index.mjs",)
 REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
 # Fixed timestamp so the same inputs give the same zip, byte for byte.
 ZIP_TIME = (2020, 1, 1, 0, 0, 0)

@@ -4,8 +4,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 
-import { loadSigner, SignerError } from '../signer.mjs';
-import { KEYRING, OUTSIDER, WASM_PATH, vectors } from './helpers.mjs';
+import { bundle, KEYRING, OUTSIDER, TESTDATA, WASM_PATH, vectors } from './helpers.mjs';
+
+// The signer glue as shipped: index.mjs of a real bundle.
+const { loadSigner, SignerError } = await bundle('vectors', ['--key-file', `${TESTDATA}/keyring.json`]);
 
 const KEYS = { ...KEYRING, outsider: OUTSIDER };
 

@@ -1,0 +1,1 @@
+// Intentionally empty: the benchmark's baseline for Node's own ESM-loader start-up.
