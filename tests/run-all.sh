@@ -50,6 +50,9 @@ cargo test --workspace --locked
 step "Node tests: the WASM build against the vectors, the handler, Secrets Manager on moto"
 node --test edge-signer/node/test/
 
+step "benchmark smoke (one short pass; the full run is tests/bench/run.sh)"
+BENCH_QUICK=1 tests/bench/run.sh
+
 step "fuzz smoke (${FUZZ_SECS}s per target)"
 if [ "$FUZZ_SECS" = 0 ]; then
   echo "skipped: ORIGINSIG_FUZZ_SECS=0"

@@ -1,1 +1,0 @@
-// Intentionally empty: the benchmark's baseline for Node's own ESM-loader start-up.
