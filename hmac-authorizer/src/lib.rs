@@ -1,1 +1,12 @@
-//! The originsig authorizer (work in progress).
+//! # originsig-hmac-authorizer
+//!
+//! The API Gateway Lambda authorizer of originsig, plus the pieces the `originsig` CLI and the
+//! rotator share with it. Modules: [`config`] (environment variables), [`events`] (authorizer
+//! events → request facts), [`keys`] (key sources and the cache policy), [`handler`] (the
+//! decision and the response), [`observability`] (JSON logs and EMF metrics).
+
+pub mod config;
+pub mod events;
+pub mod handler;
+pub mod keys;
+pub mod observability;

@@ -110,33 +110,69 @@ impl CanonicalQuery {
         let mut pairs = Vec::new();
         for pair in raw.split('&').filter(|pair| !pair.is_empty()) {
             let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-            let mut encoded = String::with_capacity(pair.len() + 1);
-            percent::encode_into(&mut encoded, &percent::decode(key, true)?, false);
-            let key_len = encoded.len();
-            encoded.push('=');
-            percent::encode_into(&mut encoded, &percent::decode(value, true)?, false);
-            pairs.push((encoded, key_len));
+            pairs.push(encode_pair(
+                &percent::decode(key, true)?,
+                &percent::decode(value, true)?,
+            ));
         }
-        // Sort by key, then by value: '=' must not take part in the comparison, because it
-        // sorts below some unreserved characters and above others.
+        Ok(Self::sorted(pairs, raw.len()))
+    }
+
+    /// For gateways that hand over the query already decoded (REST API REQUEST authorizers:
+    /// `multiValueQueryStringParameters`). Same result as [`CanonicalQuery::from_raw`] on the
+    /// raw query those pairs were decoded from.
+    pub fn from_decoded_pairs<'a>(
+        pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Self, Malformed> {
+        let mut encoded = Vec::new();
+        let mut total = 0usize;
+        for (key, value) in pairs {
+            total = total
+                .saturating_add(key.len())
+                .saturating_add(value.len())
+                .saturating_add(2);
+            if total > MAX_TARGET_PART_LEN {
+                return Err(Malformed::TooLong);
+            }
+            if key.is_empty() && value.is_empty() {
+                continue;
+            }
+            encoded.push(encode_pair(key.as_bytes(), value.as_bytes()));
+        }
+        Ok(Self::sorted(encoded, total))
+    }
+
+    /// Sorts encoded pairs by key, then by value, and joins them. '=' must not take part in the
+    /// comparison: it sorts below some unreserved characters and above others.
+    fn sorted(mut pairs: Vec<(String, usize)>, capacity: usize) -> Self {
         pairs.sort_by(|(a, a_key), (b, b_key)| {
             let (a_k, a_v) = a.split_at(*a_key);
             let (b_k, b_v) = b.split_at(*b_key);
             a_k.cmp(b_k).then_with(|| a_v.cmp(b_v))
         });
-        let mut canonical = String::with_capacity(raw.len());
+        let mut canonical = String::with_capacity(capacity);
         for (index, (pair, _)) in pairs.iter().enumerate() {
             if index > 0 {
                 canonical.push('&');
             }
             canonical.push_str(pair);
         }
-        Ok(CanonicalQuery(canonical))
+        CanonicalQuery(canonical)
     }
 
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// `key=value`, canonically encoded, with the key's length (where the `=` is).
+fn encode_pair(key: &[u8], value: &[u8]) -> (String, usize) {
+    let mut encoded = String::with_capacity(key.len() + value.len() + 1);
+    percent::encode_into(&mut encoded, key, false);
+    let key_len = encoded.len();
+    encoded.push('=');
+    percent::encode_into(&mut encoded, value, false);
+    (encoded, key_len)
 }
 
 /// Everything about a request that a signature covers, already canonical.
@@ -227,6 +263,24 @@ mod tests {
         assert_eq!(CanonicalQuery::from_raw("").unwrap().as_str(), "");
         // Key order wins over the value even when '=' would sort differently.
         assert_eq!(CanonicalQuery::from_raw("a-=1&a=2").unwrap().as_str(), "a=2&a-=1");
+    }
+
+    #[test]
+    fn decoded_pairs_match_the_raw_query() {
+        let raw = "b=2&a=1&a=0&c&&d=x+y%2bz&e=%7e&f=%2F";
+        let decoded = [
+            ("b", "2"),
+            ("a", "1"),
+            ("a", "0"),
+            ("c", ""),
+            ("d", "x y+z"),
+            ("e", "~"),
+            ("f", "/"),
+        ];
+        assert_eq!(
+            CanonicalQuery::from_decoded_pairs(decoded).unwrap(),
+            CanonicalQuery::from_raw(raw).unwrap()
+        );
     }
 
     #[test]

@@ -1,0 +1,53 @@
+//! The Lambda authorizer binary (`provided.al2023`, arm64 or x86_64). Configuration: the
+//! `ORIGINSIG_*` environment variables (README.md).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use lambda_runtime::{service_fn, LambdaEvent};
+use originsig_hmac_authorizer::config::{Config, KeySourceConfig, LOG_LEVEL};
+use originsig_hmac_authorizer::handler::Authorizer;
+use originsig_hmac_authorizer::keys::{FileFetcher, KeyCache, RingFetcher, SecretsManagerFetcher};
+use originsig_hmac_authorizer::observability::init_logging;
+use serde_json::Value;
+
+/// Secrets Manager calls give up after this long (the authorizer itself has a few seconds).
+const FETCH_TIMEOUT: Duration = Duration::from_secs(3);
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    init_logging(&std::env::var(LOG_LEVEL).unwrap_or_else(|_| "info".to_owned()));
+    let config = match Config::from_env(|name| std::env::var(name).ok()) {
+        Ok(config) => config,
+        Err(error) => {
+            // Fail the init, loudly, with the variable's name: Lambda reports it and retries.
+            tracing::error!(variable = error.variable, error = %error, "invalid configuration");
+            return Err(error.into());
+        }
+    };
+    match config.keys.clone() {
+        KeySourceConfig::SecretsManager { secret_id } => {
+            run(
+                SecretsManagerFetcher::from_env(secret_id, FETCH_TIMEOUT).await,
+                config,
+            )
+            .await
+        }
+        KeySourceConfig::File { path } => run(FileFetcher::new(path), config).await,
+    }
+}
+
+async fn run<F: RingFetcher>(fetcher: F, config: Config) -> Result<(), lambda_runtime::Error> {
+    let keys = KeyCache::init(fetcher, config.cache).await;
+    let authorizer = Arc::new(Authorizer::new(
+        keys,
+        config.response_mode,
+        config.freshness,
+        config.metrics_namespace.clone(),
+    ));
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
+        let authorizer = Arc::clone(&authorizer);
+        async move { authorizer.handle(event.payload).await }
+    }))
+    .await
+}

@@ -1,0 +1,241 @@
+//! Configuration from environment variables. Every error names the variable and says what a
+//! valid value looks like; the table in README.md lists them all.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use originsig_core::Freshness;
+use thiserror::Error;
+
+/// How the authorizer answers API Gateway.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResponseMode {
+    /// HTTP API, payload 2.0, simple responses (`isAuthorized` + `context`).
+    Simple,
+    /// HTTP API, payload 2.0, IAM policy responses.
+    Iam,
+    /// REST API REQUEST authorizer, or HTTP API payload 1.0: IAM policy on `methodArn`.
+    Rest,
+}
+
+/// Where keys come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeySourceConfig {
+    /// A Secrets Manager secret (name or ARN); AWSCURRENT, AWSPENDING and AWSPREVIOUS are read.
+    SecretsManager { secret_id: String },
+    /// A key-ring file (local chain and tests).
+    File { path: PathBuf },
+}
+
+/// When the key cache refreshes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CachePolicy {
+    /// Refresh in the background once the ring is this old.
+    pub ttl: Duration,
+    /// Past this age without a successful refresh, stop verifying (fail closed).
+    pub max_stale: Duration,
+    /// At most one refresh per this interval because of an unknown key id.
+    pub unknown_key_interval: Duration,
+    /// After a failed refresh, wait this long before the next attempt.
+    pub retry_interval: Duration,
+}
+
+impl Default for CachePolicy {
+    fn default() -> Self {
+        CachePolicy {
+            ttl: Duration::from_secs(300),
+            max_stale: Duration::from_secs(21_600),
+            unknown_key_interval: Duration::from_secs(30),
+            retry_interval: Duration::from_secs(5),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub keys: KeySourceConfig,
+    pub response_mode: ResponseMode,
+    pub freshness: Freshness,
+    pub cache: CachePolicy,
+    pub metrics_namespace: String,
+    pub log_level: String,
+}
+
+/// An invalid or missing variable.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("invalid configuration: {variable}: {problem}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub problem: String,
+}
+
+pub const SECRET_ID: &str = "ORIGINSIG_SECRET_ID";
+pub const KEY_FILE: &str = "ORIGINSIG_KEY_FILE";
+pub const RESPONSE_MODE: &str = "ORIGINSIG_RESPONSE_MODE";
+pub const MAX_AGE_SECS: &str = "ORIGINSIG_MAX_AGE_SECS";
+pub const MAX_FUTURE_SECS: &str = "ORIGINSIG_MAX_FUTURE_SECS";
+pub const CACHE_TTL_SECS: &str = "ORIGINSIG_CACHE_TTL_SECS";
+pub const MAX_STALE_SECS: &str = "ORIGINSIG_MAX_STALE_SECS";
+pub const UNKNOWN_KEY_REFRESH_SECS: &str = "ORIGINSIG_UNKNOWN_KEY_REFRESH_SECS";
+pub const REFRESH_RETRY_SECS: &str = "ORIGINSIG_REFRESH_RETRY_SECS";
+pub const METRICS_NAMESPACE: &str = "ORIGINSIG_METRICS_NAMESPACE";
+pub const LOG_LEVEL: &str = "ORIGINSIG_LOG_LEVEL";
+
+/// Every variable the authorizer reads (the template test checks the template sets only these).
+pub const ALL_VARIABLES: [&str; 11] = [
+    SECRET_ID,
+    KEY_FILE,
+    RESPONSE_MODE,
+    MAX_AGE_SECS,
+    MAX_FUTURE_SECS,
+    CACHE_TTL_SECS,
+    MAX_STALE_SECS,
+    UNKNOWN_KEY_REFRESH_SECS,
+    REFRESH_RETRY_SECS,
+    METRICS_NAMESPACE,
+    LOG_LEVEL,
+];
+
+impl Config {
+    /// Reads the configuration through `get` (normally `std::env::var`).
+    pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| get(name).filter(|value| !value.is_empty());
+        let keys =
+            match (get(SECRET_ID), get(KEY_FILE)) {
+                (Some(secret_id), None) => KeySourceConfig::SecretsManager { secret_id },
+                (None, Some(path)) => KeySourceConfig::File {
+                    path: PathBuf::from(path),
+                },
+                (Some(_), Some(_)) => {
+                    return Err(error(
+                        SECRET_ID,
+                        format!("set either {SECRET_ID} or {KEY_FILE}, not both"),
+                    ))
+                }
+                (None, None) => return Err(error(
+                    SECRET_ID,
+                    format!(
+                        "not set: name the Secrets Manager secret (or set {KEY_FILE} for a local key file)"
+                    ),
+                )),
+            };
+        let response_mode = match get(RESPONSE_MODE).as_deref() {
+            None | Some("simple") => ResponseMode::Simple,
+            Some("iam") => ResponseMode::Iam,
+            Some("rest") => ResponseMode::Rest,
+            Some(other) => {
+                return Err(error(
+                    RESPONSE_MODE,
+                    format!("expected simple, iam or rest, got {other:?}"),
+                ))
+            }
+        };
+        let seconds = |name: &'static str, default: u64| -> Result<u64, ConfigError> {
+            match get(name) {
+                None => Ok(default),
+                Some(text) => match text.parse::<u64>() {
+                    Ok(value) if value > 0 && value <= 31_536_000 => Ok(value),
+                    _ => Err(error(
+                        name,
+                        format!("expected a whole number of seconds from 1 to 31536000, got {text:?}"),
+                    )),
+                },
+            }
+        };
+        let freshness = Freshness {
+            max_age_secs: seconds(MAX_AGE_SECS, Freshness::DEFAULT_MAX_AGE_SECS)?,
+            max_future_secs: seconds(MAX_FUTURE_SECS, Freshness::DEFAULT_MAX_FUTURE_SECS)?,
+        };
+        let defaults = CachePolicy::default();
+        let cache = CachePolicy {
+            ttl: Duration::from_secs(seconds(CACHE_TTL_SECS, defaults.ttl.as_secs())?),
+            max_stale: Duration::from_secs(seconds(MAX_STALE_SECS, defaults.max_stale.as_secs())?),
+            unknown_key_interval: Duration::from_secs(seconds(
+                UNKNOWN_KEY_REFRESH_SECS,
+                defaults.unknown_key_interval.as_secs(),
+            )?),
+            retry_interval: Duration::from_secs(seconds(
+                REFRESH_RETRY_SECS,
+                defaults.retry_interval.as_secs(),
+            )?),
+        };
+        if cache.max_stale < cache.ttl {
+            return Err(error(
+                MAX_STALE_SECS,
+                format!("must be at least {CACHE_TTL_SECS}"),
+            ));
+        }
+        let metrics_namespace = get(METRICS_NAMESPACE).unwrap_or_else(|| "originsig".to_owned());
+        if metrics_namespace.len() > 255 || metrics_namespace.contains(':') {
+            return Err(error(
+                METRICS_NAMESPACE,
+                "expected a CloudWatch namespace (≤ 255 characters, no ':')".into(),
+            ));
+        }
+        let log_level = get(LOG_LEVEL)
+            .unwrap_or_else(|| "info".to_owned())
+            .to_ascii_lowercase();
+        if !["error", "warn", "info", "debug", "trace"].contains(&log_level.as_str()) {
+            return Err(error(
+                LOG_LEVEL,
+                format!("expected error, warn, info, debug or trace, got {log_level:?}"),
+            ));
+        }
+        Ok(Config {
+            keys,
+            response_mode,
+            freshness,
+            cache,
+            metrics_namespace,
+            log_level,
+        })
+    }
+}
+
+fn error(variable: &'static str, problem: String) -> ConfigError {
+    ConfigError { variable, problem }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Config::from_env(|name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults() {
+        let c = config(&[(SECRET_ID, "originsig/prod")]).unwrap();
+        assert_eq!(c.response_mode, ResponseMode::Simple);
+        assert_eq!(c.freshness, Freshness::default());
+        assert_eq!(c.cache, CachePolicy::default());
+        assert_eq!(c.log_level, "info");
+    }
+
+    #[test]
+    fn every_error_names_its_variable() {
+        let cases: [(&[(&str, &str)], &str); 7] = [
+            (&[], SECRET_ID),
+            (&[(SECRET_ID, "a"), (KEY_FILE, "b")], SECRET_ID),
+            (&[(SECRET_ID, "a"), (RESPONSE_MODE, "fancy")], RESPONSE_MODE),
+            (&[(SECRET_ID, "a"), (MAX_AGE_SECS, "-1")], MAX_AGE_SECS),
+            (&[(SECRET_ID, "a"), (MAX_FUTURE_SECS, "0")], MAX_FUTURE_SECS),
+            (
+                &[(SECRET_ID, "a"), (CACHE_TTL_SECS, "100"), (MAX_STALE_SECS, "10")],
+                MAX_STALE_SECS,
+            ),
+            (&[(SECRET_ID, "a"), (LOG_LEVEL, "loud")], LOG_LEVEL),
+        ];
+        for (vars, variable) in cases {
+            let err = config(vars).unwrap_err();
+            assert_eq!(err.variable, variable);
+            assert!(err.to_string().contains(variable), "{err}");
+        }
+    }
+}

@@ -1,0 +1,278 @@
+//! The authorizer: event in, decision, response out. Every verification failure is mapped here,
+//! once, to a deny + a log line + a metric.
+
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use aws_lambda_events::apigw::{
+    ApiGatewayCustomAuthorizerPolicy, ApiGatewayCustomAuthorizerResponse,
+    ApiGatewayV2CustomAuthorizerIamPolicyResponse, ApiGatewayV2CustomAuthorizerSimpleResponse,
+};
+use aws_lambda_events::iam::{IamPolicyEffect, IamPolicyStatement};
+use originsig_core::{verify_header_values, Freshness, UnixSeconds, Verified, VerifyError};
+use serde_json::{json, Map, Value};
+use thiserror::Error;
+
+use crate::config::ResponseMode;
+use crate::events::{self, RequestFacts, WrongEventType};
+use crate::keys::{KeyCache, KeysUnavailable, RingFetcher};
+use crate::observability;
+
+/// Why the authorizer answered with an error (API Gateway turns it into a 500): never a deny
+/// reason, always something the operator must fix or wait out.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum AuthorizerError {
+    #[error(transparent)]
+    WrongEventType(#[from] WrongEventType),
+    #[error(transparent)]
+    KeysUnavailable(#[from] KeysUnavailable),
+}
+
+impl AuthorizerError {
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            AuthorizerError::WrongEventType(_) => "WrongEventType",
+            AuthorizerError::KeysUnavailable(_) => "KeysUnavailable",
+        }
+    }
+}
+
+/// What the Lambda runtime reports for an error (API Gateway answers 500).
+impl From<AuthorizerError> for lambda_runtime::Diagnostic {
+    fn from(error: AuthorizerError) -> Self {
+        lambda_runtime::Diagnostic {
+            error_type: error.error_type().to_owned(),
+            error_message: error.to_string(),
+        }
+    }
+}
+
+/// The verdict on one request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    Allow(Verified),
+    Deny(VerifyError),
+}
+
+pub struct Authorizer<F> {
+    keys: Arc<KeyCache<F>>,
+    mode: ResponseMode,
+    freshness: Freshness,
+    metrics_namespace: String,
+}
+
+impl<F> std::fmt::Debug for Authorizer<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Authorizer")
+            .field("mode", &self.mode)
+            .field("freshness", &self.freshness)
+            .finish()
+    }
+}
+
+/// The adapter reads the clock; the core never does.
+fn now_unix() -> (UnixSeconds, u64) {
+    let since_epoch = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    (
+        UnixSeconds::new(since_epoch.as_secs()),
+        u64::try_from(since_epoch.as_millis()).unwrap_or(u64::MAX),
+    )
+}
+
+impl<F: RingFetcher> Authorizer<F> {
+    pub fn new(
+        keys: Arc<KeyCache<F>>,
+        mode: ResponseMode,
+        freshness: Freshness,
+        metrics_namespace: String,
+    ) -> Self {
+        Authorizer {
+            keys,
+            mode,
+            freshness,
+            metrics_namespace,
+        }
+    }
+
+    /// Handles one authorizer event.
+    pub async fn handle(&self, event: Value) -> Result<Value, AuthorizerError> {
+        let facts = match self.mode {
+            ResponseMode::Simple | ResponseMode::Iam => events::from_http_api_v2(event),
+            ResponseMode::Rest => events::from_rest_request(event),
+        };
+        let facts = match facts {
+            Ok(facts) => facts,
+            Err(error) => {
+                tracing::error!(decision = "error", reason = "wrong_event_type", error = %error, "authorization error");
+                observability::emit_metric(
+                    &self.metrics_namespace,
+                    "error",
+                    "wrong_event_type",
+                    now_unix().1,
+                );
+                return Err(error.into());
+            }
+        };
+        let (now, now_ms) = now_unix();
+        let decision = match self.decide(&facts, now).await {
+            Ok(decision) => decision,
+            Err(error) => {
+                tracing::error!(decision = "error", reason = "keys_unavailable", error = %error, request_id = facts.request_id.as_deref(), "authorization error");
+                observability::emit_metric(&self.metrics_namespace, "error", "keys_unavailable", now_ms);
+                return Err(error.into());
+            }
+        };
+        self.record(&facts, &decision, now_ms);
+        Ok(self.respond(&facts, &decision))
+    }
+
+    /// Verifies the facts against the key ring; an unknown key id may refresh the ring once.
+    pub async fn decide(&self, facts: &RequestFacts, now: UnixSeconds) -> Result<Decision, KeysUnavailable> {
+        let values = match &facts.header_values {
+            Ok(values) => values,
+            Err(malformed) => return Ok(Decision::Deny(VerifyError::Malformed(*malformed))),
+        };
+        if values.is_empty() {
+            return Ok(Decision::Deny(VerifyError::Missing));
+        }
+        let target = match &facts.target {
+            Ok(target) => target,
+            Err(malformed) => return Ok(Decision::Deny(VerifyError::Malformed(*malformed))),
+        };
+        let ring = self.keys.ring().await?;
+        let check = |ring: &originsig_core::KeyRing| {
+            verify_header_values(
+                values.iter().map(String::as_str),
+                target,
+                ring,
+                &self.freshness,
+                now,
+            )
+        };
+        let result = match check(&ring) {
+            Err(VerifyError::UnknownKey) => match self.keys.ring_after_unknown_key().await {
+                Some(newer) => check(&newer),
+                None => Err(VerifyError::UnknownKey),
+            },
+            other => other,
+        };
+        Ok(match result {
+            Ok(verified) => Decision::Allow(verified),
+            Err(reason) => Decision::Deny(reason),
+        })
+    }
+
+    fn record(&self, facts: &RequestFacts, decision: &Decision, now_ms: u64) {
+        match decision {
+            Decision::Allow(v) => {
+                tracing::info!(
+                    decision = "allow",
+                    reason = "ok",
+                    key_id = v.key_id.as_str(),
+                    key_role = v.role.as_str(),
+                    signed_at = v.signed_at.as_secs(),
+                    skew_secs = v.skew_secs,
+                    method = facts.method.as_str(),
+                    path = facts.path.as_str(),
+                    cf_request_id = facts.cf_request_id.as_deref(),
+                    request_id = facts.request_id.as_deref(),
+                    "authorization decision"
+                );
+                observability::emit_metric(&self.metrics_namespace, "allow", "ok", now_ms);
+            }
+            Decision::Deny(reason) => {
+                let detail = match reason {
+                    VerifyError::Malformed(m) => Some(m.code()),
+                    _ => None,
+                };
+                tracing::info!(
+                    decision = "deny",
+                    reason = reason.reason(),
+                    detail,
+                    explanation = %reason,
+                    method = facts.method.as_str(),
+                    path = facts.path.as_str(),
+                    cf_request_id = facts.cf_request_id.as_deref(),
+                    request_id = facts.request_id.as_deref(),
+                    "authorization decision"
+                );
+                observability::emit_metric(&self.metrics_namespace, "deny", reason.reason(), now_ms);
+            }
+        }
+    }
+
+    fn respond(&self, facts: &RequestFacts, decision: &Decision) -> Value {
+        let allowed = matches!(decision, Decision::Allow(_));
+        let context = match decision {
+            Decision::Allow(v) => {
+                let mut context = Map::new();
+                context.insert("keyId".into(), json!(v.key_id.as_str()));
+                context.insert("signedAt".into(), json!(v.signed_at.as_secs()));
+                context.insert("skewSeconds".into(), json!(v.skew_secs));
+                if let Some(cf_id) = &facts.cf_request_id {
+                    context.insert("cfRequestId".into(), json!(cf_id));
+                }
+                context
+            }
+            Decision::Deny(_) => Map::new(),
+        };
+        let principal = match decision {
+            Decision::Allow(v) => format!("originsig:{}", v.key_id),
+            Decision::Deny(_) => "originsig".to_owned(),
+        };
+        let to_value =
+            |r: Result<Value, serde_json::Error>| r.unwrap_or_else(|_| json!({"isAuthorized": false}));
+        match self.mode {
+            ResponseMode::Simple => {
+                let mut response = ApiGatewayV2CustomAuthorizerSimpleResponse::<Value>::default();
+                response.is_authorized = allowed;
+                response.context = Value::Object(context);
+                to_value(serde_json::to_value(response))
+            }
+            ResponseMode::Iam => {
+                let mut response = ApiGatewayV2CustomAuthorizerIamPolicyResponse::<Value>::default();
+                response.principal_id = Some(principal);
+                response.policy_document = policy(allowed, &facts.resource_arn);
+                response.context = Value::Object(context);
+                to_value(serde_json::to_value(response))
+            }
+            ResponseMode::Rest => {
+                // REST API context values must be strings, numbers or booleans; strings are safest.
+                let context: Map<String, Value> = context
+                    .into_iter()
+                    .map(|(k, v)| {
+                        (
+                            k,
+                            Value::String(v.as_str().map_or_else(|| v.to_string(), str::to_owned)),
+                        )
+                    })
+                    .collect();
+                let mut response = ApiGatewayCustomAuthorizerResponse::<Value>::default();
+                response.principal_id = Some(principal);
+                response.policy_document = policy(allowed, &facts.resource_arn);
+                response.context = Value::Object(context);
+                to_value(serde_json::to_value(response))
+            }
+        }
+    }
+}
+
+fn policy(allowed: bool, resource: &str) -> ApiGatewayCustomAuthorizerPolicy {
+    let mut statement = IamPolicyStatement::default();
+    statement.action = vec!["execute-api:Invoke".to_owned()];
+    statement.effect = if allowed {
+        IamPolicyEffect::Allow
+    } else {
+        IamPolicyEffect::Deny
+    };
+    statement.resource = vec![if resource.is_empty() {
+        "*".to_owned()
+    } else {
+        resource.to_owned()
+    }];
+    let mut policy = ApiGatewayCustomAuthorizerPolicy::default();
+    policy.version = Some("2012-10-17".to_owned());
+    policy.statement = vec![statement];
+    policy
+}

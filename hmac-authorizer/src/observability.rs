@@ -1,0 +1,47 @@
+//! Logs and metrics. One JSON log line per decision (via tracing) and one CloudWatch Embedded
+//! Metric Format line per decision, counting decisions by outcome and reason. Neither ever
+//! contains key bytes, the signature header or an expected signature.
+
+use std::io::Write as _;
+
+use serde_json::json;
+
+/// Installs the JSON log subscriber (stdout, one object per line, fields at the top level).
+pub fn init_logging(level: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(level)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .flatten_event(true)
+        .with_current_span(false)
+        .with_span_list(false)
+        .with_target(false)
+        .with_env_filter(filter)
+        .try_init();
+}
+
+/// The EMF document for one decision: metric `Decisions` (Count) with dimension sets
+/// `[Decision]` (an alarm on the deny rate) and `[Decision, Reason]` (what the denies are).
+pub fn emf_line(namespace: &str, decision: &str, reason: &str, timestamp_ms: u64) -> String {
+    json!({
+        "_aws": {
+            "Timestamp": timestamp_ms,
+            "CloudWatchMetrics": [{
+                "Namespace": namespace,
+                "Dimensions": [["Decision"], ["Decision", "Reason"]],
+                "Metrics": [{"Name": "Decisions", "Unit": "Count"}],
+            }],
+        },
+        "Decision": decision,
+        "Reason": reason,
+        "Decisions": 1,
+    })
+    .to_string()
+}
+
+/// Writes one EMF line to stdout (where Lambda's log agent picks it up).
+pub fn emit_metric(namespace: &str, decision: &str, reason: &str, timestamp_ms: u64) {
+    let mut line = emf_line(namespace, decision, reason, timestamp_ms);
+    line.push('\n');
+    let _ = std::io::stdout().lock().write_all(line.as_bytes());
+}
