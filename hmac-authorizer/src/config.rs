@@ -100,25 +100,26 @@ impl Config {
     /// Reads the configuration through `get` (normally `std::env::var`).
     pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let get = |name: &str| get(name).filter(|value| !value.is_empty());
-        let keys =
-            match (get(SECRET_ID), get(KEY_FILE)) {
-                (Some(secret_id), None) => KeySourceConfig::SecretsManager { secret_id },
-                (None, Some(path)) => KeySourceConfig::File {
-                    path: PathBuf::from(path),
-                },
-                (Some(_), Some(_)) => {
-                    return Err(error(
-                        SECRET_ID,
-                        format!("set either {SECRET_ID} or {KEY_FILE}, not both"),
-                    ))
-                }
-                (None, None) => return Err(error(
+        let keys = match (get(SECRET_ID), get(KEY_FILE)) {
+            (Some(secret_id), None) => KeySourceConfig::SecretsManager { secret_id },
+            (None, Some(path)) => KeySourceConfig::File {
+                path: PathBuf::from(path),
+            },
+            (Some(_), Some(_)) => {
+                return Err(error(
+                    SECRET_ID,
+                    format!("set either {SECRET_ID} or {KEY_FILE}, not both"),
+                ))
+            }
+            (None, None) => {
+                return Err(error(
                     SECRET_ID,
                     format!(
                         "not set: name the Secrets Manager secret (or set {KEY_FILE} for a local key file)"
                     ),
-                )),
-            };
+                ))
+            }
+        };
         let response_mode = match get(RESPONSE_MODE).as_deref() {
             None | Some("simple") => ResponseMode::Simple,
             Some("iam") => ResponseMode::Iam,
