@@ -5,8 +5,14 @@
 //! events → request facts), [`keys`] (key sources and the cache policy), [`handler`] (the
 //! decision and the response), [`observability`] (JSON logs and EMF metrics).
 
+pub mod checks;
+pub mod cli;
 pub mod config;
 pub mod events;
 pub mod handler;
 pub mod keys;
 pub mod observability;
+pub mod rotation;
+pub mod rotator;
+pub mod store;
+pub mod timefmt;

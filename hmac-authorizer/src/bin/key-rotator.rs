@@ -1,0 +1,40 @@
+//! The scheduled rotator Lambda (Secrets Manager rotation function, `provided.al2023`).
+//! Configuration: `ORIGINSIG_ROTATION_WAIT_SECS`, `ORIGINSIG_CACHE_TTL_SECS`,
+//! `ORIGINSIG_EDGE_CACHE_TTL_SECS`, `ORIGINSIG_MAX_AGE_SECS`, `ORIGINSIG_TEST_URL`,
+//! `ORIGINSIG_DIRECT_URL`, `ORIGINSIG_LOG_LEVEL` (README.md).
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use lambda_runtime::{service_fn, LambdaEvent};
+use originsig_hmac_authorizer::observability::init_logging;
+use originsig_hmac_authorizer::rotator::{run_step, RotationEvent, RotatorConfig};
+use originsig_hmac_authorizer::store::SecretsManagerStore;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    init_logging(&std::env::var("ORIGINSIG_LOG_LEVEL").unwrap_or_else(|_| "info".to_owned()));
+    let config = match RotatorConfig::from_env(|name| std::env::var(name).ok()) {
+        Ok(config) => Arc::new(config),
+        Err(error) => {
+            tracing::error!(variable = error.variable, error = %error, "invalid configuration");
+            return Err(error.into());
+        }
+    };
+    let aws = Arc::new(aws_config::from_env().load().await);
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<RotationEvent>| {
+        let (config, aws) = (Arc::clone(&config), Arc::clone(&aws));
+        async move {
+            let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+            let time_left = event.context.deadline().duration_since(SystemTime::now()).unwrap_or(Duration::ZERO);
+            let store = SecretsManagerStore::new(aws_sdk_secretsmanager::Client::new(&aws), event.payload.secret_id.clone());
+            let result = run_step(&store, &config, &event.payload, now, time_left).await;
+            match &result {
+                Ok(what) => tracing::info!(step = %event.payload.step, secret = %event.payload.secret_id, "{what}"),
+                Err(error) => tracing::error!(step = %event.payload.step, secret = %event.payload.secret_id, error = %error, "rotation step failed"),
+            }
+            result.map(|what| serde_json::json!({ "step": event.payload.step, "result": what }))
+        }
+    }))
+    .await
+}

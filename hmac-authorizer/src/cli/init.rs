@@ -1,0 +1,33 @@
+//! `originsig init`: create the secret (or key file) with a first key.
+
+use clap::Args;
+
+use super::{now_unix, with_store, CliError, KeySourceArgs, RegionArgs};
+use crate::rotation::new_key;
+use crate::store::KeyStore;
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    #[command(flatten)]
+    source: KeySourceArgs,
+    #[command(flatten)]
+    region: RegionArgs,
+    /// Description stored with the secret.
+    #[arg(
+        long,
+        default_value = "originsig HMAC keys (SPEC.md §7); rotate with `originsig rotate`"
+    )]
+    description: String,
+}
+
+pub async fn run(args: InitArgs) -> Result<(), CliError> {
+    let key = new_key(now_unix())?;
+    with_store!(args.source.open(&args.region).await, store => {
+        store.create(&key, &args.description).await?;
+        println!("created {} with key {} as AWSCURRENT", store.describe(), key.id());
+    });
+    println!(
+        "next: build the edge bundle and deploy (README), then rotate regularly with `originsig rotate`"
+    );
+    Ok(())
+}

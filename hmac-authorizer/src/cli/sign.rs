@@ -1,0 +1,71 @@
+//! `originsig sign`: sign a request with the AWSCURRENT key, for trusted clients that do not go
+//! through CloudFront, and for debugging.
+
+use clap::Args;
+use originsig_core::{sign, CanonicalRequest, UnixSeconds, HEADER_NAME};
+use reqwest::Url;
+
+use super::{now_unix, with_store, CliError, KeySourceArgs, RegionArgs};
+use crate::checks::target_of;
+use crate::rotation::read_ring;
+
+#[derive(Debug, Args)]
+pub struct SignArgs {
+    #[command(flatten)]
+    source: KeySourceArgs,
+    #[command(flatten)]
+    region: RegionArgs,
+    /// HTTP method.
+    #[arg(long, short = 'X', default_value = "GET")]
+    method: String,
+    /// The URL the request goes to (the origin's: host, stage and path included).
+    #[arg(long)]
+    url: String,
+    /// Signing time, Unix seconds (default: now).
+    #[arg(long, value_name = "UNIX")]
+    at: Option<u64>,
+    /// Print a ready curl command instead of the header value.
+    #[arg(long)]
+    curl: bool,
+    /// Also print the canonical string that was signed (to stderr).
+    #[arg(long)]
+    show_canonical: bool,
+}
+
+pub async fn run(args: SignArgs) -> Result<(), CliError> {
+    let url = Url::parse(&args.url).map_err(|e| CliError::Usage(format!("--url {}: {e}", args.url)))?;
+    let target = target_of(&args.method, &url).map_err(CliError::Usage)?;
+    let ring = with_store!(args.source.open(&args.region).await, store => read_ring(&store).await?);
+    let current = ring
+        .current
+        .ok_or_else(|| CliError::Usage("there is no AWSCURRENT key; run `originsig init`".into()))?;
+    let key = current
+        .key
+        .map_err(|e| CliError::Usage(format!("the AWSCURRENT key is invalid: {e}")))?;
+    let at = UnixSeconds::new(args.at.unwrap_or_else(now_unix));
+    let header = sign(&target, &key, at);
+    if args.show_canonical {
+        let canonical = CanonicalRequest {
+            timestamp: at,
+            key_id: key.id(),
+            target: &target,
+        };
+        eprintln!("canonical string:\n{}\n", canonical.render());
+    }
+    if args.curl {
+        let quote = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
+        let method = if args.method == "GET" {
+            String::new()
+        } else {
+            format!("-X {} ", args.method)
+        };
+        println!(
+            "curl --path-as-is {method}-H {} {}",
+            quote(&format!("{HEADER_NAME}: {header}")),
+            quote(url.as_str())
+        );
+    } else {
+        println!("{header}");
+    }
+    Ok(())
+}

@@ -1,0 +1,110 @@
+//! `originsig verify`: would this request be allowed, and if not, exactly why. The tool to reach
+//! for when the authorizer's 403s climb.
+
+use clap::Args;
+use originsig_core::{
+    verify_header_values, CanonicalRequest, Freshness, KeyRing, SignatureHeader, UnixSeconds, VerifyError,
+};
+use reqwest::Url;
+
+use super::{human, now_unix, utc, with_store, CliError, KeySourceArgs, RegionArgs};
+use crate::checks::target_of;
+use crate::rotation::read_ring;
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    source: KeySourceArgs,
+    #[command(flatten)]
+    region: RegionArgs,
+    /// HTTP method of the request.
+    #[arg(long, short = 'X', default_value = "GET")]
+    method: String,
+    /// The URL the request went to (the origin's: host, stage and path included).
+    #[arg(long)]
+    url: String,
+    /// The x-originsig header value.
+    #[arg(long)]
+    header: String,
+    /// Verify as of this time, Unix seconds (default: now).
+    #[arg(long, value_name = "UNIX")]
+    at: Option<u64>,
+    /// Freshness window: oldest accepted signature, seconds.
+    #[arg(long, default_value_t = Freshness::DEFAULT_MAX_AGE_SECS, value_name = "SECS")]
+    max_age: u64,
+    /// Allowed clock skew into the future, seconds.
+    #[arg(long, default_value_t = Freshness::DEFAULT_MAX_FUTURE_SECS, value_name = "SECS")]
+    max_future: u64,
+}
+
+fn hint(error: &VerifyError, ring: &KeyRing) -> String {
+    match error {
+        VerifyError::Missing => "the request carries no signature: it did not come through the edge signer".into(),
+        VerifyError::Malformed(m) => format!("{m}; a header not made by the edge signer, or damaged on the way"),
+        VerifyError::UnsupportedVersion => "a newer signer than this verifier: upgrade the authorizer".into(),
+        VerifyError::UnknownKey => format!(
+            "the key id is in none of AWSCURRENT/AWSPENDING/AWSPREVIOUS (known: {}): an edge signing with a key \
+             that was rotated out (too-frequent rotations?) or with another deployment's key",
+            ring.entries().map(|(r, k)| format!("{}={}", r.staging_label(), k.id())).collect::<Vec<_>>().join(", ")
+        ),
+        VerifyError::Expired { age_secs, window_secs } => format!(
+            "a genuine signature {} past the {window_secs}s window: a replayed request, a request stuck in transit, \
+             or the signer's clock behind",
+            human(age_secs - window_secs)
+        ),
+        VerifyError::FromTheFuture { ahead_secs, bound_secs } => format!(
+            "a genuine signature dated {} ahead (allowed: {bound_secs}s): the signer's clock is ahead",
+            human(*ahead_secs)
+        ),
+        VerifyError::BadSignature => "the request differs from what was signed (method, host, path, query — compare \
+             the canonical string below with the signer's: `originsig sign --show-canonical`), or another key with the \
+             same id signed it"
+            .into(),
+        _ => String::new(),
+    }
+}
+
+pub async fn run(args: VerifyArgs) -> Result<(), CliError> {
+    let url = Url::parse(&args.url).map_err(|e| CliError::Usage(format!("--url {}: {e}", args.url)))?;
+    let target = target_of(&args.method, &url).map_err(CliError::Usage)?;
+    let stored = with_store!(args.source.open(&args.region).await, store => read_ring(&store).await?);
+    let valid = |v: Option<crate::store::KeyVersion>| v.and_then(|v| v.key.ok());
+    let current =
+        valid(stored.current).ok_or_else(|| CliError::Usage("there is no valid AWSCURRENT key".into()))?;
+    let ring = KeyRing::new(current, valid(stored.pending), valid(stored.previous))
+        .map_err(|e| CliError::Usage(format!("the stored key ring is invalid: {e}")))?;
+    let now = UnixSeconds::new(args.at.unwrap_or_else(now_unix));
+    let freshness = Freshness {
+        max_age_secs: args.max_age,
+        max_future_secs: args.max_future,
+    };
+    match verify_header_values([args.header.as_str()], &target, &ring, &freshness, now) {
+        Ok(verified) => {
+            println!(
+                "allowed: key {} ({}), signed at {} ({}s {})",
+                verified.key_id,
+                verified.role.staging_label(),
+                utc(verified.signed_at.as_secs()),
+                verified.skew_secs.unsigned_abs(),
+                if verified.skew_secs >= 0 { "ago" } else { "ahead" }
+            );
+            Ok(())
+        }
+        Err(error) => {
+            println!("denied: {} — {error}", error.reason());
+            println!("why: {}", hint(&error, &ring));
+            if let Ok(header) = SignatureHeader::parse(&args.header) {
+                let canonical = CanonicalRequest {
+                    timestamp: header.timestamp,
+                    key_id: &header.key_id,
+                    target: &target,
+                };
+                println!(
+                    "canonical string this verifier computed (\\n-separated):\n{}",
+                    canonical.render()
+                );
+            }
+            Err(CliError::Denied)
+        }
+    }
+}

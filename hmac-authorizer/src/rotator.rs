@@ -1,0 +1,166 @@
+//! The scheduled rotator: a Secrets Manager rotation Lambda. Secrets Manager calls it four times
+//! per rotation with the same `ClientRequestToken`; each step runs the shared state machine
+//! (`crate::rotation`), so a scheduled rotation behaves exactly like `originsig rotate`.
+//!
+//! | step | what |
+//! |---|---|
+//! | `createSecret` | stage a new key AWSPENDING under the token (idempotent; refused while the previous key may be in use) |
+//! | `setSecret` | nothing: the keys live only in the secret |
+//! | `testSecret` | wait until authorizers can know the key (within the Lambda timeout), then the optional URL checks |
+//! | `finishSecret` | promote PENDING → AWSCURRENT, record the time |
+
+use std::time::Duration;
+
+use reqwest::Url;
+use serde::Deserialize;
+use thiserror::Error;
+
+use crate::checks;
+use crate::rotation::{self, RotationError, RotationTiming, SAFETY_MARGIN};
+use crate::store::KeyStore;
+
+/// The event Secrets Manager sends.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct RotationEvent {
+    #[serde(rename = "Step")]
+    pub step: String,
+    #[serde(rename = "SecretId")]
+    pub secret_id: String,
+    #[serde(rename = "ClientRequestToken")]
+    pub token: String,
+}
+
+/// Rotator settings from the environment.
+#[derive(Debug, Clone)]
+pub struct RotatorConfig {
+    pub timing: RotationTiming,
+    pub test_url: Option<Url>,
+    pub direct_url: Option<Url>,
+}
+
+pub const WAIT_SECS: &str = "ORIGINSIG_ROTATION_WAIT_SECS";
+pub const EDGE_CACHE_TTL_SECS: &str = "ORIGINSIG_EDGE_CACHE_TTL_SECS";
+pub const TEST_URL: &str = "ORIGINSIG_TEST_URL";
+pub const DIRECT_URL: &str = "ORIGINSIG_DIRECT_URL";
+
+impl RotatorConfig {
+    pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Self, crate::config::ConfigError> {
+        let error = |variable, problem: String| crate::config::ConfigError { variable, problem };
+        let seconds = |name: &'static str, default: u64| match get(name).filter(|v| !v.is_empty()) {
+            None => Ok(default),
+            Some(text) => text
+                .parse::<u64>()
+                .ok()
+                .filter(|v| *v > 0)
+                .ok_or_else(|| error(name, format!("expected a whole number of seconds, got {text:?}"))),
+        };
+        let url = |name: &'static str| {
+            get(name)
+                .filter(|v| !v.is_empty())
+                .map(|text| Url::parse(&text).map_err(|e| error(name, format!("{text:?} is not a URL: {e}"))))
+                .transpose()
+        };
+        let authorizer_ttl = seconds(crate::config::CACHE_TTL_SECS, 300)?;
+        Ok(RotatorConfig {
+            timing: RotationTiming {
+                propagation_wait: Duration::from_secs(seconds(
+                    WAIT_SECS,
+                    authorizer_ttl + SAFETY_MARGIN.as_secs(),
+                )?),
+                edge_cache_ttl: Duration::from_secs(seconds(EDGE_CACHE_TTL_SECS, 300)?),
+                freshness_window: Duration::from_secs(seconds(crate::config::MAX_AGE_SECS, 60)?),
+            },
+            test_url: url(TEST_URL)?,
+            direct_url: url(DIRECT_URL)?,
+        })
+    }
+}
+
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum RotatorError {
+    #[error("unknown rotation step {0:?} (expected createSecret, setSecret, testSecret or finishSecret)")]
+    UnknownStep(String),
+    #[error(transparent)]
+    Rotation(#[from] RotationError),
+    #[error(
+        "the propagation wait ({wait}s left) does not fit in this invocation ({available}s left): raise the \
+         function timeout or lower {WAIT_SECS}"
+    )]
+    WaitTooLong { wait: u64, available: u64 },
+}
+
+impl From<RotatorError> for lambda_runtime::Diagnostic {
+    fn from(error: RotatorError) -> Self {
+        let error_type = match &error {
+            RotatorError::UnknownStep(_) => "UnknownStep",
+            RotatorError::Rotation(RotationError::TooEarly { .. }) => "RotationTooEarly",
+            RotatorError::Rotation(RotationError::CheckFailed(_)) => "RotationTestFailed",
+            RotatorError::Rotation(_) => "RotationFailed",
+            RotatorError::WaitTooLong { .. } => "WaitTooLong",
+        };
+        lambda_runtime::Diagnostic {
+            error_type: error_type.to_owned(),
+            error_message: error.to_string(),
+        }
+    }
+}
+
+/// Runs one step. `time_left` is what remains of the invocation (the wait must fit in it).
+pub async fn run_step(
+    store: &impl KeyStore,
+    config: &RotatorConfig,
+    event: &RotationEvent,
+    now: u64,
+    time_left: Duration,
+) -> Result<String, RotatorError> {
+    match event.step.as_str() {
+        "createSecret" => {
+            let pending = rotation::ensure_pending(store, &event.token, &config.timing, now).await?;
+            Ok(format!(
+                "{} key {} under token {}",
+                if pending.resumed { "kept" } else { "staged" },
+                pending.key.id(),
+                event.token
+            ))
+        }
+        "setSecret" => Ok("nothing to set: the keys live only in the secret".to_owned()),
+        "testSecret" => {
+            let pending = rotation::ensure_pending(store, &event.token, &config.timing, now).await?;
+            let wait = rotation::remaining_wait(&config.timing, pending.created, now);
+            let available = time_left.saturating_sub(Duration::from_secs(10));
+            if wait > available {
+                return Err(RotatorError::WaitTooLong {
+                    wait: wait.as_secs(),
+                    available: available.as_secs(),
+                });
+            }
+            tokio::time::sleep(wait).await;
+            if let Some(url) = &config.test_url {
+                checks::check_through_cloudfront(url)
+                    .await
+                    .map_err(RotationError::CheckFailed)?;
+            }
+            if let Some(url) = &config.direct_url {
+                let now = now + wait.as_secs();
+                checks::check_direct(url, &pending.key, now)
+                    .await
+                    .map_err(RotationError::CheckFailed)?;
+            }
+            Ok(format!(
+                "key {} may be promoted (waited {}s)",
+                pending.key.id(),
+                wait.as_secs()
+            ))
+        }
+        "finishSecret" => {
+            let promoted = rotation::promote(store, &event.token, now).await?;
+            Ok(format!(
+                "AWSCURRENT is {}, AWSPREVIOUS is {}",
+                promoted.new_key_id,
+                promoted.previous_key_id.unwrap_or_default()
+            ))
+        }
+        other => Err(RotatorError::UnknownStep(other.to_owned())),
+    }
+}
