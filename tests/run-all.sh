@@ -44,7 +44,10 @@ npm ci --no-audit --no-fund --loglevel=error
 step "edge signer: WASM build and bundle"
 python3 edge-signer/bundle.py --key-file shared/testdata/keyring.json --out target/lambda/edge-signer-local
 
-step "Rust tests (unit, vectors, properties, doc)"
+step "binaries (the end-to-end tests run the real ones)"
+cargo build --workspace --bins --locked
+
+step "Rust tests (unit, vectors, properties, authorizer and keys on moto, the binaries, end to end)"
 cargo test --workspace --locked
 
 step "Node tests: the WASM build against the vectors, the handler, Secrets Manager on moto"

@@ -1,0 +1,162 @@
+//! `local-chain`: the whole originsig chain on 127.0.0.1 with no AWS account — the README's
+//! main command (`tests/local-chain.sh` builds what it needs, then runs this).
+//!
+//! viewer → edge emulator (CloudFront + the real Lambda@Edge bundle under Node)
+//!        → gateway emulator (HTTP API + the real authorizer binary) → demo backend or --upstream
+
+// Printing the URLs and curl lines is this program's job.
+#![allow(clippy::print_stdout)]
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use clap::Parser;
+use originsig_tests::chain::{binary, ChainKeys, ChainOptions, LocalChain};
+use originsig_tests::moto::MotoServer;
+use originsig_tests::repo;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "local-chain",
+    about = "Run the originsig chain locally: edge (CloudFront + Lambda@Edge) → gateway (HTTP API + authorizer) → backend",
+    after_help = "Everything listens on 127.0.0.1. Ctrl-C stops it all."
+)]
+struct Args {
+    /// Port of the edge (what viewers call, as they would call CloudFront).
+    #[arg(long, default_value_t = 8080)]
+    edge_port: u16,
+    /// Port of the gateway (the execute-api endpoint that must refuse direct calls).
+    #[arg(long, default_value_t = 8081)]
+    gateway_port: u16,
+    /// Key-ring file (created with `originsig init` if missing); embedded in the edge bundle.
+    #[arg(long, value_name = "PATH")]
+    key_file: Option<PathBuf>,
+    /// Keys from Secrets Manager instead: starts a local moto server and creates the secret.
+    #[arg(long, conflicts_with = "key_file")]
+    secrets_manager: bool,
+    /// Proxy allowed requests to this URL instead of the demo backend.
+    #[arg(long, value_name = "URL")]
+    upstream: Option<String>,
+    /// Do not print the components' logs.
+    #[arg(long)]
+    quiet: bool,
+}
+
+fn originsig(args: &[&str], env: &[(&'static str, String)]) -> Result<String, String> {
+    let out = std::process::Command::new(binary("originsig")?)
+        .args(args)
+        .envs(env.iter().map(|(k, v)| (*k, v.clone())))
+        .output()
+        .map_err(|e| format!("originsig: {e}"))?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    } else {
+        Err(format!(
+            "originsig {}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+    }
+}
+
+async fn run(args: Args) -> Result<(), String> {
+    let mut moto = None;
+    let (keys, source_args, env): (ChainKeys, Vec<String>, Vec<(&'static str, String)>) =
+        if args.secrets_manager {
+            let server = MotoServer::start().map_err(|e| format!("moto: {e}"))?;
+            let env = server.env();
+            originsig(&["init", "--secret-id", "originsig/local"], &env)?;
+            moto = Some(server);
+            (
+                ChainKeys::SecretsManager {
+                    secret_id: "originsig/local".into(),
+                    env: env.clone(),
+                },
+                vec!["--secret-id".into(), "originsig/local".into()],
+                env,
+            )
+        } else {
+            let path = args
+                .key_file
+                .clone()
+                .unwrap_or_else(|| repo::root().join("target/local-chain/keys.json"));
+            if !path.exists() {
+                std::fs::create_dir_all(path.parent().unwrap_or(&path)).map_err(|e| e.to_string())?;
+                originsig(&["init", "--key-file", &path.display().to_string()], &[])?;
+            }
+            (
+                ChainKeys::File(path.clone()),
+                vec!["--key-file".into(), path.display().to_string()],
+                Vec::new(),
+            )
+        };
+    let mut options = ChainOptions::new("demo", keys);
+    options.edge_port = args.edge_port;
+    options.gateway_port = args.gateway_port;
+    options.upstream = args.upstream.clone();
+    options.echo_logs = !args.quiet;
+    let chain = LocalChain::start(options).await?;
+
+    let domain = chain.options.origin_domain.clone();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let mut sign_args: Vec<String> = vec!["sign".into()];
+    sign_args.extend(source_args);
+    sign_args.extend([
+        "--url".into(),
+        format!("http://{domain}/prod/hello"),
+        "--at".into(),
+        (now - 600).to_string(),
+    ]);
+    let replayed = originsig(&sign_args.iter().map(String::as_str).collect::<Vec<_>>(), &env)?;
+
+    println!("originsig local chain is up (Ctrl-C stops it)");
+    println!(
+        "  edge (CloudFront):   {}   -> origin {domain}, origin path /prod",
+        chain.edge_url
+    );
+    println!("  direct (API GW):     {}/prod", chain.gateway_url);
+    match &moto {
+        Some(server) => println!(
+            "  keys:                Secrets Manager originsig/local on moto at {}",
+            server.endpoint()
+        ),
+        None => println!("  keys:                key file embedded in the edge bundle"),
+    }
+    println!();
+    println!("  # through the edge: 200, signed on the way");
+    println!(
+        "  curl -i {}/hello -H 'Authorization: Bearer my-token'",
+        chain.edge_url
+    );
+    println!("  # direct to the API, no signature: 401 (API Gateway refuses before any Lambda runs)");
+    println!("  curl -i {}/prod/hello", chain.gateway_url);
+    println!(
+        "  # direct, replaying a signature made 10 minutes ago: 403 (the authorizer logs reason \"expired\")"
+    );
+    println!(
+        "  curl -i {}/prod/hello -H 'Host: {domain}' -H 'x-originsig: {replayed}'",
+        chain.gateway_url
+    );
+    println!();
+
+    tokio::signal::ctrl_c().await.map_err(|e| e.to_string())?;
+    println!("stopping");
+    chain.stop().await;
+    drop(moto);
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    match run(Args::parse()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("local-chain: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}

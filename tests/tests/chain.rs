@@ -1,0 +1,448 @@
+//! End-to-end over the local chain (the real edge bundle under Node, the real authorizer binary,
+//! keys from a file or a real moto server). Every loop is bounded in count and time; everything
+//! listens on 127.0.0.1. Needs the binaries and the wasm built (tests/run-all.sh does that).
+
+// Test code: a panic is how a test fails.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use originsig_core::{sign, KeyRing, RequestTarget, UnixSeconds};
+use originsig_tests::chain::{binary, ChainKeys, ChainOptions, LocalChain};
+use originsig_tests::moto::MotoServer;
+use originsig_tests::repo;
+use serde_json::Value;
+
+const DOMAIN: &str = "abc123defg.execute-api.localhost";
+
+fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(15))
+        .build()
+        .unwrap()
+}
+
+fn now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
+}
+
+fn keyfile_chain(name: &str) -> ChainOptions {
+    ChainOptions::new(name, ChainKeys::File(repo::test_keyring()))
+}
+
+fn test_ring() -> KeyRing {
+    KeyRing::from_keyring_json(&std::fs::read_to_string(repo::test_keyring()).unwrap()).unwrap()
+}
+
+async fn get(url: &str, headers: &[(&str, &str)]) -> (u16, Value) {
+    let mut request = http().get(url);
+    for (k, v) in headers {
+        request = request.header(*k, *v);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap_or_default();
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
+fn reasons(chain: &LocalChain) -> Vec<String> {
+    chain
+        .authorizer_logs()
+        .iter()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|l| l["message"] == "authorization decision")
+        .map(|l| l["reason"].as_str().unwrap_or("").to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn through_the_edge_allowed_direct_refused() {
+    let chain = LocalChain::start(keyfile_chain("e2e-basic")).await.unwrap();
+    let (status, body) = get(
+        &format!("{}/hello?x=1", chain.edge_url),
+        &[("Authorization", "Bearer viewer-token")],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["authorization"], "Bearer viewer-token",
+        "the viewer's Authorization reaches the backend"
+    );
+    assert_eq!(body["path"], "/prod/hello");
+    assert_eq!(body["authorizer"]["keyId"], "key-current");
+
+    // Direct, no header: API Gateway's own 401, nothing invoked.
+    let (status, body) = get(&format!("{}/prod/hello", chain.gateway_url), &[]).await;
+    assert_eq!(
+        (status, body),
+        (401, serde_json::json!({"message": "Unauthorized"}))
+    );
+    // Forged: 403.
+    let forged = "v1;t=1763715900;k=key-current;s=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    let (status, body) = get(
+        &format!("{}/prod/hello", chain.gateway_url),
+        &[("x-originsig", forged), ("Host", DOMAIN)],
+    )
+    .await;
+    assert_eq!((status, body), (403, serde_json::json!({"message": "Forbidden"})));
+
+    // A viewer-supplied signature header is replaced at the edge, not trusted.
+    let (status, body) = get(
+        &format!("{}/hello", chain.edge_url),
+        &[("x-originsig", forged), ("X-OriginSig", "v9")],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_ne!(body["signature"], forged);
+
+    // The captured header works for the very same request (the replay window, SPEC.md §10)...
+    let (_, captured) = get(&format!("{}/items?id=1", chain.edge_url), &[]).await;
+    let header = captured["signature"].as_str().unwrap().to_owned();
+    let direct = |path: &str| format!("{}{path}", chain.gateway_url);
+    assert_eq!(
+        get(
+            &direct("/prod/items?id=1"),
+            &[("x-originsig", &header), ("Host", DOMAIN)]
+        )
+        .await
+        .0,
+        200
+    );
+    // ...and for nothing else: another method, path, query or host.
+    let post = http()
+        .post(direct("/prod/items?id=1"))
+        .header("x-originsig", &header)
+        .header("Host", DOMAIN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(post.status().as_u16(), 403);
+    assert_eq!(
+        get(
+            &direct("/prod/items?id=2"),
+            &[("x-originsig", &header), ("Host", DOMAIN)]
+        )
+        .await
+        .0,
+        403
+    );
+    assert_eq!(
+        get(
+            &direct("/prod/other?id=1"),
+            &[("x-originsig", &header), ("Host", DOMAIN)]
+        )
+        .await
+        .0,
+        403
+    );
+    assert_eq!(
+        get(
+            &direct("/prod/items?id=1"),
+            &[("x-originsig", &header), ("Host", "other.localhost")]
+        )
+        .await
+        .0,
+        403
+    );
+    let seen = reasons(&chain);
+    assert_eq!(
+        seen.iter().filter(|r| *r == "bad_signature").count(),
+        5,
+        "{seen:?}"
+    );
+    chain.stop().await;
+}
+
+#[tokio::test]
+async fn a_captured_request_replayed_after_the_window_is_refused() {
+    let mut options = keyfile_chain("e2e-replay");
+    options
+        .authorizer_env
+        .push(("ORIGINSIG_MAX_AGE_SECS".into(), "2".into()));
+    let chain = LocalChain::start(options).await.unwrap();
+    let (status, captured) = get(&format!("{}/orders", chain.edge_url), &[]).await;
+    assert_eq!(status, 200);
+    let header = captured["signature"].as_str().unwrap().to_owned();
+    tokio::time::sleep(Duration::from_millis(3200)).await;
+    let (status, _) = get(
+        &format!("{}/prod/orders", chain.gateway_url),
+        &[("x-originsig", &header), ("Host", DOMAIN)],
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert_eq!(reasons(&chain).last().map(String::as_str), Some("expired"));
+    chain.stop().await;
+}
+
+#[tokio::test]
+async fn stages_base_paths_encodings_and_queries_pass_through_the_edge() {
+    let mut options = keyfile_chain("e2e-paths");
+    options.base_paths.push("v1".into());
+    let chain = LocalChain::start(options).await.unwrap();
+    let cases = [
+        "/hello",
+        "/caf%C3%A9/%E2%9C%93",
+        "/caf%c3%a9",
+        "/a%20b/c+d",
+        "/%7Euser/a%2Bb",
+        "/100%25",
+        "/deep/er/path/",
+        "/search?b=2&a=1&a=0",
+        "/search?tag=z&tag=a&tag=m&flag",
+        "/search?q=a+b&r=a%20b&s=%7e",
+        "/x?redirect=https%3A%2F%2Fexample.com%2F%3Fa%3D1",
+    ];
+    for case in cases {
+        let (status, body) = get(&format!("{}{case}", chain.edge_url), &[]).await;
+        assert_eq!(status, 200, "{case}: {body}");
+    }
+    // A custom domain with API mapping `v1` in front of the same API.
+    let custom = chain.add_edge("api.example.localhost", "/v1").await.unwrap();
+    for case in ["/orders", "/caf%C3%A9?b=1&a=2"] {
+        let (status, body) = get(&format!("{custom}{case}"), &[]).await;
+        assert_eq!(status, 200, "{case}: {body}");
+        assert!(body["path"].as_str().unwrap().starts_with("/v1/"), "{body}");
+    }
+    // What the edge refuses to sign, it answers itself (never forwarded unsigned).
+    let (status, _) = get(&format!("{}/%FF", chain.edge_url), &[]).await;
+    assert_eq!(status, 400);
+    assert!(reasons(&chain).iter().all(|r| r == "ok"), "{:?}", reasons(&chain));
+    chain.stop().await;
+}
+
+#[tokio::test]
+async fn a_skewed_edge_clock_is_refused_with_the_reason() {
+    for (skew, reason) in [("-120", "expired"), ("120", "future")] {
+        let mut options = keyfile_chain(&format!("e2e-skew{skew}"));
+        options
+            .edge_env
+            .push(("ORIGINSIG_EDGE_CLOCK_SKEW_SECS".into(), skew.into()));
+        let chain = LocalChain::start(options).await.unwrap();
+        let (status, _) = get(&format!("{}/hello", chain.edge_url), &[]).await;
+        assert_eq!(status, 403, "skew {skew}");
+        assert_eq!(reasons(&chain), [reason]);
+        chain.stop().await;
+    }
+}
+
+async fn sm_client(moto: &MotoServer) -> aws_sdk_secretsmanager::Client {
+    let config = aws_config::from_env()
+        .endpoint_url(moto.endpoint())
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_secretsmanager::config::Credentials::for_tests())
+        .load()
+        .await;
+    aws_sdk_secretsmanager::Client::new(&config)
+}
+
+fn originsig(moto: &MotoServer, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(binary("originsig").unwrap())
+        .args(args)
+        .envs(moto.env())
+        .output()
+        .unwrap()
+}
+
+fn sm_chain(
+    name: &str,
+    moto: &MotoServer,
+    secret: &str,
+    edge_stale: &str,
+    authorizer_stale: &str,
+) -> ChainOptions {
+    let mut options = ChainOptions::new(
+        name,
+        ChainKeys::SecretsManager {
+            secret_id: secret.into(),
+            env: moto.env(),
+        },
+    );
+    options.bundle_args = [
+        "--cache-ttl",
+        "1",
+        "--max-stale",
+        edge_stale,
+        "--refresh-retry",
+        "1",
+    ]
+    .map(String::from)
+    .to_vec();
+    options.authorizer_env = vec![
+        ("ORIGINSIG_CACHE_TTL_SECS".into(), "1".into()),
+        ("ORIGINSIG_MAX_STALE_SECS".into(), authorizer_stale.into()),
+        ("ORIGINSIG_REFRESH_RETRY_SECS".into(), "1".into()),
+    ];
+    options
+}
+
+#[tokio::test]
+async fn rotation_under_traffic_gives_zero_non_2xx() {
+    let moto = MotoServer::start().unwrap();
+    assert!(originsig(&moto, &["init", "--secret-id", "e2e/rotation"])
+        .status
+        .success());
+    let chain = LocalChain::start(sm_chain("e2e-rotation", &moto, "e2e/rotation", "60", "60"))
+        .await
+        .unwrap();
+    let edge = chain.edge_url.clone();
+    let traffic = tokio::spawn(async move {
+        let mut statuses = Vec::new();
+        let stop_at = Instant::now() + Duration::from_secs(25);
+        let mut seen_done = None;
+        while Instant::now() < stop_at && statuses.len() < 2000 {
+            let (status, body) = get(&format!("{edge}/hello?n={}", statuses.len()), &[]).await;
+            statuses.push((
+                status,
+                body["authorizer"]["keyId"].as_str().unwrap_or("").to_owned(),
+            ));
+            if std::path::Path::new(
+                &std::env::temp_dir().join(format!("originsig-rotated-{}", std::process::id())),
+            )
+            .exists()
+            {
+                // Keep going past the edge cache TTL so edges move to the new key.
+                let done = *seen_done.get_or_insert(Instant::now());
+                if done.elapsed() > Duration::from_secs(3) {
+                    break;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        statuses
+    });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let rotated = tokio::task::spawn_blocking(move || {
+        let out = originsig(
+            &moto,
+            &[
+                "rotate",
+                "--secret-id",
+                "e2e/rotation",
+                "--wait",
+                "3",
+                "--authorizer-cache-ttl",
+                "1",
+                "--edge-cache-ttl",
+                "1",
+            ],
+        );
+        (out, moto)
+    })
+    .await
+    .unwrap();
+    assert!(
+        rotated.0.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rotated.0.stderr)
+    );
+    std::fs::write(
+        std::env::temp_dir().join(format!("originsig-rotated-{}", std::process::id())),
+        "",
+    )
+    .unwrap();
+    let statuses = traffic.await.unwrap();
+    let _ =
+        std::fs::remove_file(std::env::temp_dir().join(format!("originsig-rotated-{}", std::process::id())));
+    let failures: Vec<&(u16, String)> = statuses.iter().filter(|(s, _)| !(200..300).contains(s)).collect();
+    let keys: BTreeSet<&str> = statuses.iter().map(|(_, k)| k.as_str()).collect();
+    eprintln!(
+        "{} requests during the rotation, {} non-2xx, keys {keys:?}",
+        statuses.len(),
+        failures.len()
+    );
+    assert!(statuses.len() > 50);
+    assert!(failures.is_empty(), "{failures:?}");
+    assert_eq!(keys.len(), 2, "signed with the old key, then the new one");
+    chain.stop().await;
+    drop(rotated.1);
+}
+
+#[tokio::test]
+async fn secrets_manager_faults_keep_good_keys_then_fail_closed() {
+    let mut moto = MotoServer::start().unwrap();
+    assert!(originsig(&moto, &["init", "--secret-id", "e2e/faults"])
+        .status
+        .success());
+    let chain = LocalChain::start(sm_chain("e2e-faults", &moto, "e2e/faults", "5", "5"))
+        .await
+        .unwrap();
+    let url = format!("{}/hello", chain.edge_url);
+    assert_eq!(get(&url, &[]).await.0, 200);
+
+    // A malformed value pushed as AWSCURRENT: both sides keep the last good key.
+    let client = sm_client(&moto).await;
+    client
+        .put_secret_value()
+        .secret_id("e2e/faults")
+        .secret_string("{\"not\":\"a key\"}")
+        .send()
+        .await
+        .unwrap();
+    for _ in 0..10 {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        assert_eq!(get(&url, &[]).await.0, 200);
+    }
+    let good = sm_client(&moto).await;
+    let versions = good
+        .list_secret_version_ids()
+        .secret_id("e2e/faults")
+        .send()
+        .await
+        .unwrap();
+    assert!(versions.versions().len() >= 2);
+
+    // Secrets Manager gone while warm: requests pass until the maximum staleness, then fail closed.
+    moto.stop();
+    let stopped = Instant::now();
+    let mut passed_after_stop = 0;
+    let mut closed = None;
+    while stopped.elapsed() < Duration::from_secs(15) {
+        let (status, _) = get(&url, &[]).await;
+        match status {
+            200 => {
+                assert!(closed.is_none(), "a 200 after failing closed");
+                passed_after_stop += 1;
+            }
+            503 | 500 => {
+                closed.get_or_insert((status, stopped.elapsed()));
+            }
+            other => panic!("unexpected {other}"),
+        }
+        if closed.is_some_and(|(_, at)| stopped.elapsed() > at + Duration::from_secs(1)) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let (status, after) = closed.expect("fails closed within 15 s");
+    eprintln!(
+        "after Secrets Manager stopped: {passed_after_stop} requests passed, then {status} after {after:?}"
+    );
+    assert!(
+        passed_after_stop > 0,
+        "kept serving while within the maximum staleness"
+    );
+    assert!(after >= Duration::from_secs(2), "{after:?}");
+    chain.stop().await;
+}
+
+/// The replayed header the README's third curl line shows is refused with reason `expired`.
+#[tokio::test]
+async fn the_readme_replay_line_is_a_403() {
+    let chain = LocalChain::start(keyfile_chain("e2e-readme")).await.unwrap();
+    let target = RequestTarget::from_gateway("GET", DOMAIN, "/prod/hello", "").unwrap();
+    let header = sign(&target, test_ring().signing_key(), UnixSeconds::new(now() - 600)).render();
+    let (status, _) = get(
+        &format!("{}/prod/hello", chain.gateway_url),
+        &[("Host", DOMAIN), ("x-originsig", &header)],
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert_eq!(reasons(&chain), ["expired"]);
+    chain.stop().await;
+}
