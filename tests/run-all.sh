@@ -53,6 +53,11 @@ cargo test --workspace --locked
 step "Node tests: the WASM build against the vectors, the handler, Secrets Manager on moto"
 node --test edge-signer/node/test/
 
+step "infra: cfn-lint, checkov (every skip justified inline), template names match the code"
+.venv/bin/cfn-lint infra/template.yaml
+.venv/bin/checkov -f infra/template.yaml --framework cloudformation --quiet --compact --skip-download
+.venv/bin/python -m unittest infra/test_template.py
+
 step "benchmark smoke (one short pass; the full run is tests/bench/run.sh)"
 BENCH_QUICK=1 tests/bench/run.sh
 

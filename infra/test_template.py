@@ -1,0 +1,132 @@
+"""The template's names match what the code reads: a rename in code breaks this test, not a deploy.
+
+    .venv/bin/python -m unittest infra/test_template.py     (tests/run-all.sh runs it)
+"""
+
+import json
+import os
+import random
+import re
+import string
+import subprocess
+import tempfile
+import unittest
+
+from cfnlint.decode import decode_str
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def source(path):
+    with open(os.path.join(ROOT, path), encoding="utf-8") as f:
+        return f.read()
+
+
+def rust_str_consts(path):
+    """`pub const NAME: &str = "value";` → {NAME: value}."""
+    return dict(re.findall(r'pub const ([A-Z_]+): &str = "([^"]*)";', source(path)))
+
+
+TEMPLATE, MATCHES = decode_str(source("infra/template.yaml"))
+RESOURCES = TEMPLATE["Resources"]
+CORE = {**rust_str_consts("shared/src/header.rs"), **rust_str_consts("shared/src/key.rs")}
+AUTHORIZER_VARS = set(rust_str_consts("hmac-authorizer/src/config.rs").values())
+ROTATOR_VARS = set(rust_str_consts("hmac-authorizer/src/rotator.rs").values()) | AUTHORIZER_VARS
+
+
+def props(name):
+    return RESOURCES[name]["Properties"]
+
+
+class TemplateMatchesCode(unittest.TestCase):
+    def test_template_parses(self):
+        self.assertFalse(MATCHES, MATCHES)
+
+    def test_identity_source_is_the_signature_header(self):
+        header = CORE["HEADER_NAME"]
+        self.assertEqual(header, "x-originsig")
+        authorizer = props("DemoApi")["Auth"]["Authorizers"]["OriginSig"]
+        self.assertEqual(authorizer["Identity"]["Headers"], [header])
+        self.assertEqual(authorizer["Identity"]["ReauthorizeEvery"], 0, "result caching must be off")
+        self.assertEqual(authorizer["AuthorizerPayloadFormatVersion"], "2.0")
+        self.assertTrue(authorizer["EnableSimpleResponses"])
+        existing = props("ExistingApiAuthorizer")
+        self.assertEqual(existing["IdentitySource"], [f"$request.header.{header}"])
+        self.assertEqual(existing["AuthorizerResultTtlInSeconds"], 0)
+
+    def test_authorizer_environment_is_what_the_binary_reads(self):
+        env = props("AuthorizerFunction")["Environment"]["Variables"]
+        self.assertLessEqual(set(env), AUTHORIZER_VARS, set(env) - AUTHORIZER_VARS)
+        self.assertIn("ORIGINSIG_SECRET_ID", env)
+        self.assertIn(env["ORIGINSIG_RESPONSE_MODE"], {"simple", "iam", "rest"})
+
+    def test_rotator_environment_is_what_the_binary_reads(self):
+        env = props("RotatorFunction")["Environment"]["Variables"]
+        self.assertLessEqual(set(env), ROTATOR_VARS, set(env) - ROTATOR_VARS)
+
+    def test_functions_match_their_artifacts(self):
+        edge = props("EdgeSignerFunction")
+        self.assertEqual((edge["Runtime"], edge["Architectures"], edge["Handler"]), ("nodejs22.x", ["x86_64"], "index.handler"))
+        self.assertNotIn("Environment", edge, "Lambda@Edge has no environment variables")
+        self.assertIn("export async function handler(", source("edge-signer/node/index.mjs"))
+        self.assertEqual(edge["CodeUri"], "../target/lambda/edge-signer/edge-signer.zip")
+        bundler = source("edge-signer/bundle.py")
+        self.assertIn('"target", "lambda", "edge-signer"', bundler)
+        self.assertIn('"edge-signer.zip"', bundler)
+        self.assertIn("AutoPublishAlias", edge, "Lambda@Edge needs a published version")
+        trust = props("EdgeSignerRole")["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]["Service"]
+        self.assertEqual(sorted(trust), ["edgelambda.amazonaws.com", "lambda.amazonaws.com"])
+        cargo = source("hmac-authorizer/Cargo.toml")
+        for resource, binary in [("AuthorizerFunction", "hmac-authorizer"), ("RotatorFunction", "key-rotator")]:
+            function = props(resource)
+            self.assertEqual(function["CodeUri"], f"../target/lambda/{binary}/bootstrap.zip")
+            self.assertIn(f'name = "{binary}"', cargo)
+            self.assertEqual((function["Runtime"], function["Handler"]), ("provided.al2023", "bootstrap"))
+
+    def test_edge_association_and_managed_policies(self):
+        behavior = props("Distribution")["DistributionConfig"]["DefaultCacheBehavior"]
+        association = behavior["LambdaFunctionAssociations"][0]
+        self.assertEqual(association["EventType"], "origin-request")
+        self.assertEqual(behavior["CachePolicyId"], "4135ea2d-6df8-44a3-9df3-4b5a84be39ad")  # CachingDisabled
+        origin = props("Distribution")["DistributionConfig"]["Origins"][0]
+        self.assertEqual(origin["CustomOriginConfig"]["OriginProtocolPolicy"], "https-only")
+
+    def test_alarm_watches_the_metric_the_authorizer_emits(self):
+        alarm = props("DenyRateAlarm")
+        env = props("AuthorizerFunction")["Environment"]["Variables"]
+        self.assertEqual(alarm["Namespace"], env["ORIGINSIG_METRICS_NAMESPACE"])
+        emitter = source("hmac-authorizer/src/observability.rs")
+        self.assertIn(f'"Name": "{alarm["MetricName"]}"', emitter)
+        self.assertIn(f'"{alarm["Dimensions"][0]["Name"]}"', emitter)
+
+    def test_generated_first_key_is_in_the_spec_format(self):
+        generate = props("KeySecret")["GenerateSecretString"]
+        template = json.loads(generate["SecretStringTemplate"])
+        self.assertEqual(template["format"], CORE["KEY_FORMAT"])
+        self.assertEqual(generate["GenerateStringKey"], "key")
+        alphabet = set(string.printable.strip()) - set(generate["ExcludeCharacters"])
+        self.assertEqual(alphabet, set(string.ascii_letters + string.digits + "+/"), "only the base64 alphabet")
+        self.assertEqual(generate["PasswordLength"] % 4, 0, "a multiple of 4: canonical base64 without padding")
+        # What Secrets Manager would generate, checked by the real parser (the originsig binary).
+        binary = os.path.join(ROOT, "target", "debug", "originsig")
+        if not os.path.exists(binary):
+            self.skipTest("target/debug/originsig not built")
+        key = "".join(random.choice(sorted(alphabet)) for _ in range(generate["PasswordLength"]))
+        ring = {"format": "originsig-keyring-v1", "current": dict(template, key=key)}
+        with tempfile.TemporaryDirectory() as folder:
+            path = os.path.join(folder, "keys.json")
+            with open(path, "w", encoding="utf-8") as f:
+                json.dump(ring, f)
+            out = subprocess.run([binary, "status", "--key-file", path], capture_output=True, text=True, check=False)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertIn("AWSCURRENT", out.stdout)
+        self.assertNotIn("INVALID", out.stdout)
+
+    def test_every_checkov_skip_is_justified(self):
+        for name, resource in RESOURCES.items():
+            for skip in resource.get("Metadata", {}).get("checkov", {}).get("skip", []):
+                self.assertGreater(len(skip.get("comment", "")), 20, f"{name}: {skip['id']} needs a reason")
+
+
+if __name__ == "__main__":
+    unittest.main()
