@@ -60,6 +60,7 @@ pub struct Authorizer<F> {
     mode: ResponseMode,
     freshness: Freshness,
     metrics_namespace: String,
+    emit_metrics: bool,
 }
 
 impl<F> std::fmt::Debug for Authorizer<F> {
@@ -92,6 +93,19 @@ impl<F: RingFetcher> Authorizer<F> {
             mode,
             freshness,
             metrics_namespace,
+            emit_metrics: true,
+        }
+    }
+
+    /// No EMF lines (benchmarks measure the decision, not stdout).
+    pub fn without_metrics(mut self) -> Self {
+        self.emit_metrics = false;
+        self
+    }
+
+    fn metric(&self, decision: &str, reason: &str, now_ms: u64) {
+        if self.emit_metrics {
+            observability::emit_metric(&self.metrics_namespace, decision, reason, now_ms);
         }
     }
 
@@ -105,12 +119,7 @@ impl<F: RingFetcher> Authorizer<F> {
             Ok(facts) => facts,
             Err(error) => {
                 tracing::error!(decision = "error", reason = "wrong_event_type", error = %error, "authorization error");
-                observability::emit_metric(
-                    &self.metrics_namespace,
-                    "error",
-                    "wrong_event_type",
-                    now_unix().1,
-                );
+                self.metric("error", "wrong_event_type", now_unix().1);
                 return Err(error.into());
             }
         };
@@ -119,7 +128,7 @@ impl<F: RingFetcher> Authorizer<F> {
             Ok(decision) => decision,
             Err(error) => {
                 tracing::error!(decision = "error", reason = "keys_unavailable", error = %error, request_id = facts.request_id.as_deref(), "authorization error");
-                observability::emit_metric(&self.metrics_namespace, "error", "keys_unavailable", now_ms);
+                self.metric("error", "keys_unavailable", now_ms);
                 return Err(error.into());
             }
         };
@@ -179,7 +188,7 @@ impl<F: RingFetcher> Authorizer<F> {
                     request_id = facts.request_id.as_deref(),
                     "authorization decision"
                 );
-                observability::emit_metric(&self.metrics_namespace, "allow", "ok", now_ms);
+                self.metric("allow", "ok", now_ms);
             }
             Decision::Deny(reason) => {
                 let detail = match reason {
@@ -197,7 +206,7 @@ impl<F: RingFetcher> Authorizer<F> {
                     request_id = facts.request_id.as_deref(),
                     "authorization decision"
                 );
-                observability::emit_metric(&self.metrics_namespace, "deny", reason.reason(), now_ms);
+                self.metric("deny", reason.reason(), now_ms);
             }
         }
     }

@@ -57,6 +57,8 @@ impl MotoServer {
             ("AWS_ACCESS_KEY_ID", "testing".to_owned()),
             ("AWS_SECRET_ACCESS_KEY", "testing".to_owned()),
             ("AWS_REGION", "us-east-1".to_owned()),
+            // boto3 reads this one rather than AWS_REGION.
+            ("AWS_DEFAULT_REGION", "us-east-1".to_owned()),
             ("AWS_EC2_METADATA_DISABLED", "true".to_owned()),
         ]
     }

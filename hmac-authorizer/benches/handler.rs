@@ -1,0 +1,155 @@
+//! The authorizer handler, event JSON in → response JSON out, keys cached, for each payload type;
+//! and, in the same run, the seed designs it replaces: a static secret header compared against a
+//! cached secret, and a check that calls GetSecretValue on every request (a local moto server).
+
+// Benchmark code: a panic is how a broken setup shows.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::hint::black_box;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use originsig_core::{sign, Freshness, KeyRing, RequestTarget, UnixSeconds};
+use originsig_hmac_authorizer::config::{CachePolicy, ResponseMode};
+use originsig_hmac_authorizer::handler::Authorizer;
+use originsig_hmac_authorizer::keys::{FileFetcher, KeyCache};
+use originsig_tests::moto::MotoServer;
+use originsig_tests::repo;
+use serde_json::{json, Value};
+use subtle::ConstantTimeEq;
+
+const API: &str = "abc123defg.execute-api.us-east-1.amazonaws.com";
+
+fn read(path: &str) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(repo::root().join(path)).unwrap_or_default())
+        .unwrap_or_default()
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+fn ring() -> KeyRing {
+    KeyRing::from_keyring_json(&std::fs::read_to_string(repo::test_keyring()).unwrap_or_default())
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// A freshly signed v2 event (re-made per benchmark: the window is 60 s).
+fn v2_event() -> String {
+    let target = RequestTarget::from_gateway("GET", API, "/prod/items/café", "a=1&b=2")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut event = read("hmac-authorizer/testdata/events/http-api-v2.json");
+    event["headers"]["x-originsig"] =
+        json!(sign(&target, ring().signing_key(), UnixSeconds::new(now())).render());
+    event.to_string()
+}
+
+fn rest_event() -> String {
+    let target = RequestTarget::from_gateway("GET", API, "/prod/items/1", "q=a+b&tag=x&tag=y")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let header = sign(&target, ring().signing_key(), UnixSeconds::new(now())).render();
+    let mut event = read("hmac-authorizer/testdata/events/rest-request.json");
+    event["headers"]["x-originsig"] = json!(header);
+    event["multiValueHeaders"]["x-originsig"] = json!([header]);
+    event.to_string()
+}
+
+fn benches(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let authorizer = |mode| {
+        runtime.block_on(async {
+            let keys = KeyCache::init(FileFetcher::new(repo::test_keyring()), CachePolicy::default()).await;
+            Authorizer::new(keys, mode, Freshness::default(), "bench".into()).without_metrics()
+        })
+    };
+    let mut group = c.benchmark_group("authorizer");
+    group
+        .measurement_time(Duration::from_secs(4))
+        .warm_up_time(Duration::from_secs(1));
+    for (name, mode, event) in [
+        (
+            "handler_v2_simple",
+            ResponseMode::Simple,
+            v2_event as fn() -> String,
+        ),
+        ("handler_v2_iam", ResponseMode::Iam, v2_event),
+        ("handler_rest", ResponseMode::Rest, rest_event),
+    ] {
+        let auth = authorizer(mode);
+        let text = event();
+        let check: Value = runtime
+            .block_on(auth.handle(serde_json::from_str(&text).unwrap_or_default()))
+            .unwrap_or_default();
+        assert!(
+            check["isAuthorized"] == true || check["policyDocument"]["Statement"][0]["Effect"] == "Allow",
+            "{check}"
+        );
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                let event: Value = serde_json::from_str(black_box(&text)).unwrap_or_default();
+                let response = runtime.block_on(auth.handle(event)).unwrap_or_default();
+                serde_json::to_string(&response).unwrap_or_default()
+            })
+        });
+    }
+
+    // Seed design 1: a static secret header, compared with a secret cached in memory.
+    let secret = "a-static-shared-secret-that-leaks-forever-once-seen".to_owned();
+    let mut static_event: Value = serde_json::from_str(&v2_event()).unwrap_or_default();
+    static_event["headers"]["x-origin-secret"] = json!(secret);
+    let static_text = static_event.to_string();
+    group.bench_function("peer_static_header", |b| {
+        b.iter(|| {
+            let event: Value = serde_json::from_str(black_box(&static_text)).unwrap_or_default();
+            let presented = event["headers"]["x-origin-secret"].as_str().unwrap_or("");
+            let ok: bool = presented.as_bytes().ct_eq(secret.as_bytes()).into();
+            serde_json::to_string(&json!({"isAuthorized": ok, "context": {}})).unwrap_or_default()
+        })
+    });
+
+    // Seed design 2: the same compare, but GetSecretValue on every request (moto on loopback).
+    if let Ok(moto) = MotoServer::start() {
+        let client = runtime.block_on(async {
+            let config = aws_config::from_env()
+                .endpoint_url(moto.endpoint())
+                .region(aws_config::Region::new("us-east-1"))
+                .credentials_provider(aws_sdk_secretsmanager::config::Credentials::for_tests())
+                .load()
+                .await;
+            let client = aws_sdk_secretsmanager::Client::new(&config);
+            let _ = client
+                .create_secret()
+                .name("bench/static")
+                .secret_string(&secret)
+                .send()
+                .await;
+            client
+        });
+        group.sample_size(20).measurement_time(Duration::from_secs(5));
+        group.bench_function("peer_get_secret_value_per_request", |b| {
+            b.iter(|| {
+                let event: Value = serde_json::from_str(black_box(&static_text)).unwrap_or_default();
+                let fetched = runtime.block_on(client.get_secret_value().secret_id("bench/static").send());
+                let current = fetched.ok().and_then(|o| o.secret_string).unwrap_or_default();
+                let presented = event["headers"]["x-origin-secret"].as_str().unwrap_or("");
+                let ok: bool = presented.as_bytes().ct_eq(current.as_bytes()).into();
+                serde_json::to_string(&json!({"isAuthorized": ok, "context": {}})).unwrap_or_default()
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(authorizer, benches);
+criterion_main!(authorizer);
