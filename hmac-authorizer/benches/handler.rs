@@ -121,7 +121,7 @@ fn benches(c: &mut Criterion) {
     // Seed design 2: the same compare, but GetSecretValue on every request (moto on loopback).
     if let Ok(moto) = MotoServer::start() {
         let client = runtime.block_on(async {
-            let config = aws_config::from_env()
+            let config = originsig_hmac_authorizer::aws::config_loader()
                 .endpoint_url(moto.endpoint())
                 .region(aws_config::Region::new("us-east-1"))
                 .credentials_provider(aws_sdk_secretsmanager::config::Credentials::for_tests())

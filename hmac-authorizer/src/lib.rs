@@ -5,6 +5,7 @@
 //! events → request facts), [`keys`] (key sources and the cache policy), [`handler`] (the
 //! decision and the response), [`observability`] (JSON logs and EMF metrics).
 
+pub mod aws;
 pub mod checks;
 pub mod cli;
 pub mod config;

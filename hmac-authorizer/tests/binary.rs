@@ -182,7 +182,7 @@ async fn reads_keys_from_secrets_manager_through_the_standard_environment() {
     let keyring: Value =
         serde_json::from_str(&std::fs::read_to_string(repo::test_keyring()).unwrap()).unwrap();
     // Create the secret with the AWS CLI-free route: the same SDK the binary uses, pointed by env.
-    let config = aws_config::from_env()
+    let config = originsig_hmac_authorizer::aws::config_loader()
         .endpoint_url(moto.endpoint())
         .region(aws_config::Region::new("us-east-1"))
         .credentials_provider(aws_sdk_secretsmanager::config::Credentials::for_tests())

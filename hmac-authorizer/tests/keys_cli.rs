@@ -147,7 +147,7 @@ fn interrupted_after_staging_resumes_the_same_key() {
 #[tokio::test]
 async fn interrupted_during_promotion_finishes_idempotently() {
     let moto = MotoServer::start().unwrap();
-    let config = aws_config::from_env()
+    let config = originsig_hmac_authorizer::aws::config_loader()
         .endpoint_url(moto.endpoint())
         .region(aws_config::Region::new("us-east-1"))
         .credentials_provider(aws_sdk_secretsmanager::config::Credentials::for_tests())
@@ -186,7 +186,7 @@ fn bad_secrets_get_clear_messages() {
     // A human put a non-JSON value as AWSCURRENT.
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let config = aws_config::from_env()
+        let config = originsig_hmac_authorizer::aws::config_loader()
             .endpoint_url(moto.endpoint())
             .region(aws_config::Region::new("us-east-1"))
             .credentials_provider(aws_sdk_secretsmanager::config::Credentials::for_tests())

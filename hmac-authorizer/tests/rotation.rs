@@ -32,7 +32,7 @@ fn now() -> u64 {
 }
 
 async fn client(moto: &MotoServer) -> Client {
-    let config = aws_config::from_env()
+    let config = originsig_hmac_authorizer::aws::config_loader()
         .endpoint_url(moto.endpoint())
         .region(aws_config::Region::new("us-east-1"))
         .credentials_provider(aws_sdk_secretsmanager::config::Credentials::for_tests())

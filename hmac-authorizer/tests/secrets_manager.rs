@@ -21,7 +21,7 @@ use originsig_hmac_authorizer::keys::{FetchError, KeyCache, RingFetcher, Secrets
 use originsig_tests::moto::MotoServer;
 
 async fn client(moto: &MotoServer) -> Client {
-    let config = aws_config::from_env()
+    let config = originsig_hmac_authorizer::aws::config_loader()
         .endpoint_url(moto.endpoint())
         .region(aws_config::Region::new("us-east-1"))
         .credentials_provider(aws_sdk_secretsmanager::config::Credentials::for_tests())

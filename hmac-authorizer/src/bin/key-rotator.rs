@@ -21,7 +21,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             return Err(error.into());
         }
     };
-    let aws = Arc::new(aws_config::from_env().load().await);
+    let aws = Arc::new(originsig_hmac_authorizer::aws::config_loader().load().await);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<RotationEvent>| {
         let (config, aws) = (Arc::clone(&config), Arc::clone(&aws));
         async move {

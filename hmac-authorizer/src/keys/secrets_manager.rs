@@ -24,7 +24,7 @@ impl SecretsManagerFetcher {
         let timeouts = aws_config::timeout::TimeoutConfig::builder()
             .operation_timeout(timeout)
             .build();
-        let config = aws_config::from_env().timeout_config(timeouts).load().await;
+        let config = crate::aws::config_loader().timeout_config(timeouts).load().await;
         SecretsManagerFetcher {
             client: Client::new(&config),
             secret_id,

@@ -23,7 +23,7 @@ impl SecretsManagerStore {
 
     /// A client from the standard AWS environment (profile, region, endpoint variables).
     pub async fn from_env(secret_id: String, region: Option<String>) -> Self {
-        let mut loader = aws_config::from_env();
+        let mut loader = crate::aws::config_loader();
         if let Some(region) = region {
             loader = loader.region(aws_config::Region::new(region));
         }
