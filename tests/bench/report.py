@@ -22,7 +22,7 @@ def load(name):
 
 def criterion(group, name):
     """Median in ns, or None when this run did not measure it (quick mode)."""
-    path = os.path.join(ROOT, "target", "criterion", group, name, "new", "estimates.json")
+    path = os.path.join(ROOT, "target", "criterion", group, *([name] if name else []), "new", "estimates.json")
     try:
         with open(path, encoding="utf-8") as f:
             return json.load(f)["median"]["point_estimate"]
@@ -74,7 +74,7 @@ def main(mode):
     cold = load("cold_start.json") or {}
     core = {n: criterion("core", n) for n in ["canonicalise_edge", "canonicalise_gateway", "sign", "verify_hit", "verify_bad_signature", "verify_unknown_key"]}
     auth = {n: criterion("authorizer", n) for n in ["handler_v2_simple", "handler_v2_iam", "handler_rest", "peer_static_header", "peer_get_secret_value_per_request"]}
-    edge_native = criterion("edge", "sign_origin_request_json")
+    edge_native = criterion("edge", "sign_origin_request_json") or criterion("edge_sign_origin_request_json", "")
     py_ns = py.get("nsPerCall")
     handler = auth["handler_v2_simple"]
     speedup = None if handler is None or py_ns is None else py_ns / handler
