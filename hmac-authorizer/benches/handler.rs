@@ -10,6 +10,9 @@
     clippy::indexing_slicing
 )]
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 use std::hint::black_box;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -121,13 +124,7 @@ fn benches(c: &mut Criterion) {
     // Seed design 2: the same compare, but GetSecretValue on every request (moto on loopback).
     if let Ok(moto) = MotoServer::start() {
         let client = runtime.block_on(async {
-            let config = originsig_hmac_authorizer::aws::config_loader()
-                .endpoint_url(moto.endpoint())
-                .region(aws_config::Region::new("us-east-1"))
-                .credentials_provider(aws_sdk_secretsmanager::config::Credentials::for_tests())
-                .load()
-                .await;
-            let client = aws_sdk_secretsmanager::Client::new(&config);
+            let client = common::moto_client(&moto).await;
             let _ = client
                 .create_secret()
                 .name("bench/static")

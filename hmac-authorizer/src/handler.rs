@@ -2,7 +2,6 @@
 //! once, to a deny + a log line + a metric.
 
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use aws_lambda_events::apigw::{
     ApiGatewayCustomAuthorizerPolicy, ApiGatewayCustomAuthorizerResponse,
@@ -74,11 +73,8 @@ impl<F> std::fmt::Debug for Authorizer<F> {
 
 /// The adapter reads the clock; the core never does.
 fn now_unix() -> (UnixSeconds, u64) {
-    let since_epoch = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
-    (
-        UnixSeconds::new(since_epoch.as_secs()),
-        u64::try_from(since_epoch.as_millis()).unwrap_or(u64::MAX),
-    )
+    let ms = crate::timefmt::now_unix_ms();
+    (UnixSeconds::new(ms / 1000), ms)
 }
 
 impl<F: RingFetcher> Authorizer<F> {

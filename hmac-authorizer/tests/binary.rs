@@ -11,6 +11,8 @@
     clippy::indexing_slicing
 )]
 
+mod common;
+
 use std::io::Read;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -182,13 +184,8 @@ async fn reads_keys_from_secrets_manager_through_the_standard_environment() {
     let keyring: Value =
         serde_json::from_str(&std::fs::read_to_string(repo::test_keyring()).unwrap()).unwrap();
     // Create the secret with the AWS CLI-free route: the same SDK the binary uses, pointed by env.
-    let config = originsig_hmac_authorizer::aws::config_loader()
-        .endpoint_url(moto.endpoint())
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_secretsmanager::config::Credentials::for_tests())
-        .load()
-        .await;
-    aws_sdk_secretsmanager::Client::new(&config)
+    common::moto_client(&moto)
+        .await
         .create_secret()
         .name("originsig/test")
         .secret_string(keyring["current"].to_string())

@@ -10,6 +10,8 @@
     clippy::indexing_slicing
 )]
 
+mod common;
+
 use std::process::{Command, Output};
 
 use originsig_hmac_authorizer::rotation::{self, RotationTiming};
@@ -147,13 +149,7 @@ fn interrupted_after_staging_resumes_the_same_key() {
 #[tokio::test]
 async fn interrupted_during_promotion_finishes_idempotently() {
     let moto = MotoServer::start().unwrap();
-    let config = originsig_hmac_authorizer::aws::config_loader()
-        .endpoint_url(moto.endpoint())
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_secretsmanager::config::Credentials::for_tests())
-        .load()
-        .await;
-    let store = SecretsManagerStore::new(aws_sdk_secretsmanager::Client::new(&config), "e2e/promote".into());
+    let store = SecretsManagerStore::new(common::moto_client(&moto).await, "e2e/promote".into());
     store
         .create(&rotation::new_key(1).unwrap(), "test")
         .await
@@ -186,13 +182,7 @@ fn bad_secrets_get_clear_messages() {
     // A human put a non-JSON value as AWSCURRENT.
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let config = originsig_hmac_authorizer::aws::config_loader()
-            .endpoint_url(moto.endpoint())
-            .region(aws_config::Region::new("us-east-1"))
-            .credentials_provider(aws_sdk_secretsmanager::config::Credentials::for_tests())
-            .load()
-            .await;
-        let client = aws_sdk_secretsmanager::Client::new(&config);
+        let client = common::moto_client(&moto).await;
         client
             .create_secret()
             .name("e2e/garbage")

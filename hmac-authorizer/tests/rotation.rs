@@ -12,6 +12,8 @@
     clippy::indexing_slicing
 )]
 
+mod common;
+
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -31,16 +33,6 @@ fn now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
 }
 
-async fn client(moto: &MotoServer) -> Client {
-    let config = originsig_hmac_authorizer::aws::config_loader()
-        .endpoint_url(moto.endpoint())
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_secretsmanager::config::Credentials::for_tests())
-        .load()
-        .await;
-    Client::new(&config)
-}
-
 struct Rotator(Child);
 
 impl Drop for Rotator {
@@ -53,7 +45,7 @@ impl Drop for Rotator {
 #[tokio::test]
 async fn the_rotator_runs_all_four_steps_with_real_events() {
     let moto = MotoServer::start().unwrap();
-    let client = client(&moto).await;
+    let client = common::moto_client(&moto).await;
     let store = SecretsManagerStore::new(client.clone(), "rotator/keys".into());
     store
         .create(&rotation::new_key(now()).unwrap(), "test")
@@ -173,7 +165,7 @@ impl Edge {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rotation_under_traffic_has_zero_false_denials() {
     let moto = MotoServer::start().unwrap();
-    let client = client(&moto).await;
+    let client = common::moto_client(&moto).await;
     let store = SecretsManagerStore::new(client.clone(), "property/keys".into());
     let first = rotation::new_key(now()).unwrap();
     store.create(&first, "test").await.unwrap();

@@ -10,6 +10,8 @@
     clippy::indexing_slicing
 )]
 
+mod common;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,16 +21,6 @@ use originsig_core::{KeyId, KeyRing, KeyRole, SigningKey};
 use originsig_hmac_authorizer::config::CachePolicy;
 use originsig_hmac_authorizer::keys::{FetchError, KeyCache, RingFetcher, SecretsManagerFetcher};
 use originsig_tests::moto::MotoServer;
-
-async fn client(moto: &MotoServer) -> Client {
-    let config = originsig_hmac_authorizer::aws::config_loader()
-        .endpoint_url(moto.endpoint())
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_secretsmanager::config::Credentials::for_tests())
-        .load()
-        .await;
-    Client::new(&config)
-}
 
 fn key(id: &str, byte: u8) -> SigningKey {
     SigningKey::new(KeyId::new(id).unwrap(), vec![byte; 32]).unwrap()
@@ -123,7 +115,7 @@ fn policy(ttl_ms: u64, max_stale_ms: u64) -> CachePolicy {
 #[tokio::test]
 async fn reads_all_three_labels_and_follows_a_rotation() {
     let moto = MotoServer::start().unwrap();
-    let client = client(&moto).await;
+    let client = common::moto_client(&moto).await;
     create(&client, "authz/rotation", &key("k-a", 1)).await;
     let fetcher = SecretsManagerFetcher::new(client.clone(), "authz/rotation".into());
     let calls = Arc::new(AtomicUsize::new(0));
@@ -173,7 +165,7 @@ async fn reads_all_three_labels_and_follows_a_rotation() {
 #[tokio::test]
 async fn refreshes_in_the_background_after_the_ttl() {
     let moto = MotoServer::start().unwrap();
-    let client = client(&moto).await;
+    let client = common::moto_client(&moto).await;
     create(&client, "authz/ttl", &key("k-a", 1)).await;
     let cache = KeyCache::init(
         SecretsManagerFetcher::new(client.clone(), "authz/ttl".into()),
@@ -206,7 +198,7 @@ async fn refreshes_in_the_background_after_the_ttl() {
 #[tokio::test]
 async fn malformed_values_keep_the_last_good_ring() {
     let moto = MotoServer::start().unwrap();
-    let client = client(&moto).await;
+    let client = common::moto_client(&moto).await;
     create(&client, "authz/malformed", &key("k-a", 1)).await;
     let fetcher = SecretsManagerFetcher::new(client.clone(), "authz/malformed".into());
     let cache = KeyCache::init(fetcher.clone(), policy(100, 60_000)).await;
@@ -256,7 +248,7 @@ async fn malformed_values_keep_the_last_good_ring() {
 #[tokio::test]
 async fn an_outage_keeps_the_ring_until_max_stale_then_fails_closed() {
     let mut moto = MotoServer::start().unwrap();
-    let client = client(&moto).await;
+    let client = common::moto_client(&moto).await;
     create(&client, "authz/outage", &key("k-a", 1)).await;
     let cache = KeyCache::init(
         SecretsManagerFetcher::new(client, "authz/outage".into()),
@@ -279,7 +271,7 @@ async fn an_outage_keeps_the_ring_until_max_stale_then_fails_closed() {
 #[tokio::test]
 async fn a_missing_secret_is_unavailable_from_the_start() {
     let moto = MotoServer::start().unwrap();
-    let client = client(&moto).await;
+    let client = common::moto_client(&moto).await;
     let cache = KeyCache::init(
         SecretsManagerFetcher::new(client, "authz/none".into()),
         policy(1_000, 2_000),

@@ -11,7 +11,6 @@ mod verify;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use clap::{Args, Parser, Subcommand};
 use thiserror::Error;
@@ -67,6 +66,27 @@ pub struct KeySourceArgs {
     /// Local key-ring file instead of Secrets Manager (the local chain).
     #[arg(long, env = "ORIGINSIG_KEY_FILE", value_name = "PATH")]
     pub key_file: Option<PathBuf>,
+}
+
+/// The request a signature is about: `sign` and `verify` take the same two flags.
+#[derive(Debug, Clone, Args)]
+pub struct RequestArgs {
+    /// HTTP method of the request.
+    #[arg(long, short = 'X', default_value = "GET")]
+    pub method: String,
+    /// The request's URL at the origin (host, stage and path included).
+    #[arg(long)]
+    pub url: String,
+}
+
+impl RequestArgs {
+    /// The URL and what a signature over it covers.
+    pub fn target(&self) -> Result<(reqwest::Url, originsig_core::RequestTarget), CliError> {
+        let url = reqwest::Url::parse(&self.url)
+            .map_err(|e| CliError::Usage(format!("--url {}: {e}", self.url)))?;
+        let target = crate::checks::target_of(&self.method, &url).map_err(CliError::Usage)?;
+        Ok((url, target))
+    }
 }
 
 /// The AWS region override (otherwise the standard AWS environment decides).
@@ -141,14 +161,7 @@ impl CliError {
     }
 }
 
-pub fn now_unix() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
-
-pub use crate::timefmt::{human, utc};
+pub use crate::timefmt::{human, now_unix, utc};
 
 /// Parses the command line and runs it.
 pub async fn main() -> ExitCode {

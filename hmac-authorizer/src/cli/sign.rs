@@ -3,10 +3,8 @@
 
 use clap::Args;
 use originsig_core::{sign, CanonicalRequest, UnixSeconds, HEADER_NAME};
-use reqwest::Url;
 
-use super::{now_unix, with_store, CliError, KeySourceArgs, RegionArgs};
-use crate::checks::target_of;
+use super::{now_unix, with_store, CliError, KeySourceArgs, RegionArgs, RequestArgs};
 use crate::rotation::read_ring;
 
 #[derive(Debug, Args)]
@@ -15,12 +13,8 @@ pub struct SignArgs {
     source: KeySourceArgs,
     #[command(flatten)]
     region: RegionArgs,
-    /// HTTP method.
-    #[arg(long, short = 'X', default_value = "GET")]
-    method: String,
-    /// The URL the request goes to (the origin's: host, stage and path included).
-    #[arg(long)]
-    url: String,
+    #[command(flatten)]
+    request: RequestArgs,
     /// Signing time, Unix seconds (default: now).
     #[arg(long, value_name = "UNIX")]
     at: Option<u64>,
@@ -33,8 +27,7 @@ pub struct SignArgs {
 }
 
 pub async fn run(args: SignArgs) -> Result<(), CliError> {
-    let url = Url::parse(&args.url).map_err(|e| CliError::Usage(format!("--url {}: {e}", args.url)))?;
-    let target = target_of(&args.method, &url).map_err(CliError::Usage)?;
+    let (url, target) = args.request.target()?;
     let ring = with_store!(args.source.open(&args.region).await, store => read_ring(&store).await?);
     let current = ring
         .current
@@ -54,10 +47,10 @@ pub async fn run(args: SignArgs) -> Result<(), CliError> {
     }
     if args.curl {
         let quote = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
-        let method = if args.method == "GET" {
+        let method = if args.request.method == "GET" {
             String::new()
         } else {
-            format!("-X {} ", args.method)
+            format!("-X {} ", args.request.method)
         };
         println!(
             "curl --path-as-is {method}-H {} {}",

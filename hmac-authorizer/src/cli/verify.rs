@@ -5,10 +5,8 @@ use clap::Args;
 use originsig_core::{
     verify_header_values, CanonicalRequest, Freshness, KeyRing, SignatureHeader, UnixSeconds, VerifyError,
 };
-use reqwest::Url;
 
-use super::{human, now_unix, utc, with_store, CliError, KeySourceArgs, RegionArgs};
-use crate::checks::target_of;
+use super::{human, now_unix, utc, with_store, CliError, KeySourceArgs, RegionArgs, RequestArgs};
 use crate::rotation::read_ring;
 
 #[derive(Debug, Args)]
@@ -17,12 +15,8 @@ pub struct VerifyArgs {
     source: KeySourceArgs,
     #[command(flatten)]
     region: RegionArgs,
-    /// HTTP method of the request.
-    #[arg(long, short = 'X', default_value = "GET")]
-    method: String,
-    /// The URL the request went to (the origin's: host, stage and path included).
-    #[arg(long)]
-    url: String,
+    #[command(flatten)]
+    request: RequestArgs,
     /// The x-originsig header value.
     #[arg(long)]
     header: String,
@@ -65,8 +59,7 @@ fn hint(error: &VerifyError, ring: &KeyRing) -> String {
 }
 
 pub async fn run(args: VerifyArgs) -> Result<(), CliError> {
-    let url = Url::parse(&args.url).map_err(|e| CliError::Usage(format!("--url {}: {e}", args.url)))?;
-    let target = target_of(&args.method, &url).map_err(CliError::Usage)?;
+    let (_, target) = args.request.target()?;
     let stored = with_store!(args.source.open(&args.region).await, store => read_ring(&store).await?);
     let valid = |v: Option<crate::store::KeyVersion>| v.and_then(|v| v.key.ok());
     let current =

@@ -9,13 +9,7 @@ use originsig_core::{KeyRing, KeyRole, SigningKey, KEYRING_FORMAT};
 use serde_json::{json, Value};
 
 use super::{KeyStore, KeyVersion, StoreError};
-
-fn now_unix() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
+use crate::timefmt::now_unix;
 
 fn set(doc: &mut Value, member: &str, value: Value) -> Result<(), StoreError> {
     let object = doc

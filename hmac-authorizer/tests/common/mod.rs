@@ -1,0 +1,16 @@
+//! Set-up shared by the authorizer's integration tests and benchmarks.
+
+use aws_sdk_secretsmanager::Client;
+use originsig_tests::moto::MotoServer;
+
+/// A Secrets Manager client for `moto`, built the way the binaries build theirs
+/// (`originsig_hmac_authorizer::aws::config_loader`), with test credentials.
+pub async fn moto_client(moto: &MotoServer) -> Client {
+    let config = originsig_hmac_authorizer::aws::config_loader()
+        .endpoint_url(moto.endpoint())
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_secretsmanager::config::Credentials::for_tests())
+        .load()
+        .await;
+    Client::new(&config)
+}
