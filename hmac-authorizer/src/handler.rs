@@ -3,19 +3,15 @@
 
 use std::sync::Arc;
 
-use aws_lambda_events::apigw::{
-    ApiGatewayCustomAuthorizerPolicy, ApiGatewayCustomAuthorizerResponse,
-    ApiGatewayV2CustomAuthorizerIamPolicyResponse, ApiGatewayV2CustomAuthorizerSimpleResponse,
-};
-use aws_lambda_events::iam::{IamPolicyEffect, IamPolicyStatement};
 use originsig_core::{verify_header_values, Freshness, UnixSeconds, Verified, VerifyError};
-use serde_json::{json, Map, Value};
+use serde_json::Value;
 use thiserror::Error;
 
 use crate::config::ResponseMode;
 use crate::events::{self, RequestFacts, WrongEventType};
 use crate::keys::{KeyCache, KeysUnavailable, RingFetcher};
 use crate::observability;
+use crate::response::AuthorizerResponse;
 
 /// Why the authorizer answered with an error (API Gateway turns it into a 500): never a deny
 /// reason, always something the operator must fix or wait out.
@@ -105,8 +101,8 @@ impl<F: RingFetcher> Authorizer<F> {
         }
     }
 
-    /// Handles one authorizer event.
-    pub async fn handle(&self, event: Value) -> Result<Value, AuthorizerError> {
+    /// Handles one authorizer event, given as the JSON text the Lambda runtime received.
+    pub async fn handle_json(&self, event: &str) -> Result<AuthorizerResponse, AuthorizerError> {
         let facts = match self.mode {
             ResponseMode::Simple | ResponseMode::Iam => events::from_http_api_v2(event),
             ResponseMode::Rest => events::from_rest_request(event),
@@ -129,16 +125,35 @@ impl<F: RingFetcher> Authorizer<F> {
             }
         };
         self.record(&facts, &decision, now_ms);
-        Ok(self.respond(&facts, &decision))
+        let verified = match &decision {
+            Decision::Allow(verified) => Some(verified),
+            Decision::Deny(_) => None,
+        };
+        Ok(AuthorizerResponse::new(
+            self.mode,
+            verified,
+            facts.cf_request_id.as_deref(),
+            &facts.resource_arn,
+        ))
+    }
+
+    /// [`Authorizer::handle_json`] for an event already parsed into a JSON value, answering in
+    /// one (for tests and tools; the Lambda binary hands over the text).
+    pub async fn handle(&self, event: Value) -> Result<Value, AuthorizerError> {
+        let response = self.handle_json(&event.to_string()).await?;
+        Ok(serde_json::to_value(response).unwrap_or(Value::Null))
     }
 
     /// Verifies the facts against the key ring; an unknown key id may refresh the ring once.
-    pub async fn decide(&self, facts: &RequestFacts, now: UnixSeconds) -> Result<Decision, KeysUnavailable> {
-        let values = match &facts.header_values {
-            Ok(values) => values,
-            Err(malformed) => return Ok(Decision::Deny(VerifyError::Malformed(*malformed))),
-        };
-        if values.is_empty() {
+    pub async fn decide(
+        &self,
+        facts: &RequestFacts<'_>,
+        now: UnixSeconds,
+    ) -> Result<Decision, KeysUnavailable> {
+        if let Err(malformed) = &facts.header_values {
+            return Ok(Decision::Deny(VerifyError::Malformed(*malformed)));
+        }
+        if facts.signature_values().next().is_none() {
             return Ok(Decision::Deny(VerifyError::Missing));
         }
         let target = match &facts.target {
@@ -147,13 +162,7 @@ impl<F: RingFetcher> Authorizer<F> {
         };
         let ring = self.keys.ring().await?;
         let check = |ring: &originsig_core::KeyRing| {
-            verify_header_values(
-                values.iter().map(String::as_str),
-                target,
-                ring,
-                &self.freshness,
-                now,
-            )
+            verify_header_values(facts.signature_values(), target, ring, &self.freshness, now)
         };
         let result = match check(&ring) {
             Err(VerifyError::UnknownKey) => match self.keys.ring_after_unknown_key().await {
@@ -168,7 +177,7 @@ impl<F: RingFetcher> Authorizer<F> {
         })
     }
 
-    fn record(&self, facts: &RequestFacts, decision: &Decision, now_ms: u64) {
+    fn record(&self, facts: &RequestFacts<'_>, decision: &Decision, now_ms: u64) {
         match decision {
             Decision::Allow(v) => {
                 tracing::info!(
@@ -178,8 +187,8 @@ impl<F: RingFetcher> Authorizer<F> {
                     key_role = v.role.as_str(),
                     signed_at = v.signed_at.as_secs(),
                     skew_secs = v.skew_secs,
-                    method = facts.method.as_str(),
-                    path = facts.path.as_str(),
+                    method = &*facts.method,
+                    path = &*facts.path,
                     cf_request_id = facts.cf_request_id.as_deref(),
                     request_id = facts.request_id.as_deref(),
                     "authorization decision"
@@ -196,8 +205,8 @@ impl<F: RingFetcher> Authorizer<F> {
                     reason = reason.reason(),
                     detail,
                     explanation = %reason,
-                    method = facts.method.as_str(),
-                    path = facts.path.as_str(),
+                    method = &*facts.method,
+                    path = &*facts.path,
                     cf_request_id = facts.cf_request_id.as_deref(),
                     request_id = facts.request_id.as_deref(),
                     "authorization decision"
@@ -206,78 +215,4 @@ impl<F: RingFetcher> Authorizer<F> {
             }
         }
     }
-
-    fn respond(&self, facts: &RequestFacts, decision: &Decision) -> Value {
-        let allowed = matches!(decision, Decision::Allow(_));
-        let context = match decision {
-            Decision::Allow(v) => {
-                let mut context = Map::new();
-                context.insert("keyId".into(), json!(v.key_id.as_str()));
-                context.insert("signedAt".into(), json!(v.signed_at.as_secs()));
-                context.insert("skewSeconds".into(), json!(v.skew_secs));
-                if let Some(cf_id) = &facts.cf_request_id {
-                    context.insert("cfRequestId".into(), json!(cf_id));
-                }
-                context
-            }
-            Decision::Deny(_) => Map::new(),
-        };
-        let principal = match decision {
-            Decision::Allow(v) => format!("originsig:{}", v.key_id),
-            Decision::Deny(_) => "originsig".to_owned(),
-        };
-        let to_value =
-            |r: Result<Value, serde_json::Error>| r.unwrap_or_else(|_| json!({"isAuthorized": false}));
-        match self.mode {
-            ResponseMode::Simple => {
-                let mut response = ApiGatewayV2CustomAuthorizerSimpleResponse::<Value>::default();
-                response.is_authorized = allowed;
-                response.context = Value::Object(context);
-                to_value(serde_json::to_value(response))
-            }
-            ResponseMode::Iam => {
-                let mut response = ApiGatewayV2CustomAuthorizerIamPolicyResponse::<Value>::default();
-                response.principal_id = Some(principal);
-                response.policy_document = policy(allowed, &facts.resource_arn);
-                response.context = Value::Object(context);
-                to_value(serde_json::to_value(response))
-            }
-            ResponseMode::Rest => {
-                // REST API context values must be strings, numbers or booleans; strings are safest.
-                let context: Map<String, Value> = context
-                    .into_iter()
-                    .map(|(k, v)| {
-                        (
-                            k,
-                            Value::String(v.as_str().map_or_else(|| v.to_string(), str::to_owned)),
-                        )
-                    })
-                    .collect();
-                let mut response = ApiGatewayCustomAuthorizerResponse::<Value>::default();
-                response.principal_id = Some(principal);
-                response.policy_document = policy(allowed, &facts.resource_arn);
-                response.context = Value::Object(context);
-                to_value(serde_json::to_value(response))
-            }
-        }
-    }
-}
-
-fn policy(allowed: bool, resource: &str) -> ApiGatewayCustomAuthorizerPolicy {
-    let mut statement = IamPolicyStatement::default();
-    statement.action = vec!["execute-api:Invoke".to_owned()];
-    statement.effect = if allowed {
-        IamPolicyEffect::Allow
-    } else {
-        IamPolicyEffect::Deny
-    };
-    statement.resource = vec![if resource.is_empty() {
-        "*".to_owned()
-    } else {
-        resource.to_owned()
-    }];
-    let mut policy = ApiGatewayCustomAuthorizerPolicy::default();
-    policy.version = Some("2012-10-17".to_owned());
-    policy.statement = vec![statement];
-    policy
 }

@@ -15,7 +15,7 @@
 
 use std::fmt;
 
-use crate::key::KeyId;
+use crate::key::{HmacSha256, KeyId};
 use crate::target::RequestTarget;
 use crate::time::UnixSeconds;
 
@@ -31,25 +31,70 @@ pub struct CanonicalRequest<'a> {
     pub target: &'a RequestTarget,
 }
 
+/// Where the canonical bytes go: a string to show, or straight into the MAC (signing and
+/// verifying never build the string; the bytes are the same either way).
+pub(crate) trait CanonicalSink {
+    fn put(&mut self, part: &str);
+}
+
+impl CanonicalSink for String {
+    fn put(&mut self, part: &str) {
+        self.push_str(part);
+    }
+}
+
+impl CanonicalSink for HmacSha256 {
+    fn put(&mut self, part: &str) {
+        hmac::Mac::update(self, part.as_bytes());
+    }
+}
+
 impl CanonicalRequest<'_> {
-    /// The bytes to sign.
+    /// The formula above, and the only place it is written down in code.
+    pub(crate) fn write_to(&self, sink: &mut impl CanonicalSink) {
+        let target = self.target;
+        let mut digits = itoa::Buffer::new();
+        for part in [
+            ALGORITHM_TAG,
+            "\n",
+            digits.format(self.timestamp.as_secs()),
+            "\n",
+            self.key_id.as_str(),
+            "\n",
+            target.method.as_str(),
+            "\n",
+            target.host.as_str(),
+            "\n",
+            target.path.as_str(),
+            "\n",
+            target.query.as_str(),
+        ] {
+            sink.put(part);
+        }
+    }
+
+    /// The bytes to sign, as text (for `originsig sign --verbose`, vectors and tests).
     pub fn render(&self) -> String {
-        self.to_string()
+        let mut text = String::with_capacity(self.rendered_len());
+        self.write_to(&mut text);
+        text
+    }
+
+    fn rendered_len(&self) -> usize {
+        let target = self.target;
+        ALGORITHM_TAG.len()
+            + 20
+            + self.key_id.as_str().len()
+            + target.method.as_str().len()
+            + target.host.as_str().len()
+            + target.path.as_str().len()
+            + target.query.as_str().len()
+            + 6
     }
 }
 
 impl fmt::Display for CanonicalRequest<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let target = self.target;
-        write!(
-            f,
-            "{ALGORITHM_TAG}\n{}\n{}\n{}\n{}\n{}\n{}",
-            self.timestamp.as_secs(),
-            self.key_id,
-            target.method.as_str(),
-            target.host.as_str(),
-            target.path.as_str(),
-            target.query.as_str(),
-        )
+        f.write_str(&self.render())
     }
 }

@@ -15,62 +15,73 @@ fn hex_value(byte: u8) -> Option<u8> {
     }
 }
 
-/// Decodes `%XX` escapes; with `plus_is_space`, a literal `+` decodes to a space (query strings).
-pub(crate) fn decode(input: &str, plus_is_space: bool) -> Result<Vec<u8>, Malformed> {
-    let bytes = input.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut rest = bytes;
-    while let Some((&byte, tail)) = rest.split_first() {
-        match byte {
-            b'%' => {
-                let (hi, lo, tail) = match tail {
-                    [hi, lo, tail @ ..] => (*hi, *lo, tail),
-                    _ => return Err(Malformed::PercentEncoding),
-                };
-                match (hex_value(hi), hex_value(lo)) {
-                    (Some(hi), Some(lo)) => out.push(hi << 4 | lo),
-                    _ => return Err(Malformed::PercentEncoding),
+/// Decodes `%XX` escapes, appending to `out` (one buffer serves many parts); with
+/// `plus_is_space`, a literal `+` decodes to a space (query strings).
+pub(crate) fn decode_into(out: &mut Vec<u8>, input: &str, plus_is_space: bool) -> Result<(), Malformed> {
+    let mut rest = input.as_bytes();
+    loop {
+        // Copy the run up to the next byte that decodes to something else, in one go.
+        let run = rest
+            .iter()
+            .position(|&b| b == b'%' || (plus_is_space && b == b'+'))
+            .unwrap_or(rest.len());
+        let (literal, tail) = rest.split_at(run);
+        out.extend_from_slice(literal);
+        rest = match tail {
+            [] => return Ok(()),
+            [b'%', hi, lo, tail @ ..] => match (hex_value(*hi), hex_value(*lo)) {
+                (Some(hi), Some(lo)) => {
+                    out.push(hi << 4 | lo);
+                    tail
                 }
-                rest = tail;
-            }
-            b'+' if plus_is_space => {
+                _ => return Err(Malformed::PercentEncoding),
+            },
+            [b'%', ..] => return Err(Malformed::PercentEncoding),
+            [_plus, tail @ ..] => {
                 out.push(b' ');
-                rest = tail;
+                tail
             }
-            other => {
-                out.push(other);
-                rest = tail;
-            }
-        }
+        };
     }
-    Ok(out)
 }
 
-/// Uppercase hex digit of a nibble (`n` < 16).
-fn hex_digit(n: u8) -> char {
-    char::from(if n < 10 { b'0' + n } else { b'A' + (n - 10) })
-}
+/// Uppercase hex digits.
+const HEX: &[u8; 16] = b"0123456789ABCDEF";
 
-fn is_unreserved(byte: u8) -> bool {
+pub(crate) fn is_unreserved(byte: u8) -> bool {
     byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~')
 }
 
 /// Appends `bytes` to `out` in canonical percent-encoding; `keep_slash` leaves `/` literal.
 pub(crate) fn encode_into(out: &mut String, bytes: &[u8], keep_slash: bool) {
-    for &byte in bytes {
-        if is_unreserved(byte) || (keep_slash && byte == b'/') {
-            out.push(char::from(byte));
-        } else {
-            out.push('%');
-            out.push(hex_digit(byte >> 4));
-            out.push(hex_digit(byte & 0x0F));
+    let mut rest = bytes;
+    loop {
+        let run = rest
+            .iter()
+            .position(|&b| !(is_unreserved(b) || (keep_slash && b == b'/')))
+            .unwrap_or(rest.len());
+        let (literal, tail) = rest.split_at(run);
+        // The run is ASCII by construction, so this never falls back.
+        out.push_str(std::str::from_utf8(literal).unwrap_or_default());
+        let Some((&byte, tail)) = tail.split_first() else {
+            return;
+        };
+        out.push('%');
+        for nibble in [byte >> 4, byte & 0x0F] {
+            out.push(char::from(HEX.get(usize::from(nibble)).copied().unwrap_or(b'0')));
         }
+        rest = tail;
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn decode(input: &str, plus_is_space: bool) -> Result<Vec<u8>, Malformed> {
+        let mut out = Vec::new();
+        decode_into(&mut out, input, plus_is_space).map(|()| out)
+    }
 
     #[test]
     fn decodes_both_hex_cases_and_rejects_bad_escapes() {

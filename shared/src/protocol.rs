@@ -28,7 +28,7 @@ pub fn sign(target: &RequestTarget, key: &SigningKey, now: UnixSeconds) -> Signa
         target,
     };
     let mut mac = key.mac();
-    mac.update(canonical.render().as_bytes());
+    canonical.write_to(&mut mac);
     SignatureHeader {
         timestamp: now,
         key_id: key.id().clone(),
@@ -56,7 +56,7 @@ pub fn verify(
         target,
     };
     let mut mac = key.mac();
-    mac.update(canonical.render().as_bytes());
+    canonical.write_to(&mut mac);
     mac.verify_slice(&header.signature)
         .map_err(|_| VerifyError::BadSignature)?;
     let skew_secs = check_freshness(header.timestamp, freshness, now)?;

@@ -4,6 +4,8 @@
 //! path as the viewer sent it) and the authorizer (API Gateway HTTP API, which reports `rawPath`
 //! already percent-decoded) reach the same canonical bytes. See SPEC.md §4–§5.
 
+use std::borrow::Cow;
+
 use crate::error::Malformed;
 use crate::percent;
 
@@ -65,8 +67,9 @@ impl CanonicalPath {
         if origin_path.len().saturating_add(uri.len()) > MAX_TARGET_PART_LEN {
             return Err(Malformed::TooLong);
         }
-        let mut decoded = percent::decode(origin_path, false)?;
-        decoded.extend(percent::decode(uri, false)?);
+        let mut decoded = Vec::with_capacity(origin_path.len() + uri.len());
+        percent::decode_into(&mut decoded, origin_path, false)?;
+        percent::decode_into(&mut decoded, uri, false)?;
         // API Gateway reports the decoded path as a JSON string, so only UTF-8 can agree.
         let decoded = String::from_utf8(decoded).map_err(|_| Malformed::PathNotUtf8)?;
         Self::from_decoded(&decoded)
@@ -84,7 +87,7 @@ impl CanonicalPath {
         if !path.starts_with('/') {
             return Err(Malformed::PathNotAbsolute);
         }
-        let mut canonical = String::with_capacity(path.len());
+        let mut canonical = String::with_capacity(path.len() + 16);
         percent::encode_into(&mut canonical, path.as_bytes(), true);
         Ok(CanonicalPath(canonical))
     }
@@ -110,12 +113,9 @@ impl CanonicalQuery {
         let mut pairs = Vec::new();
         for pair in raw.split('&').filter(|pair| !pair.is_empty()) {
             let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-            pairs.push(encode_pair(
-                &percent::decode(key, true)?,
-                &percent::decode(value, true)?,
-            ));
+            pairs.push((recode(key)?, recode(value)?));
         }
-        Ok(Self::sorted(pairs, raw.len()))
+        Ok(Self::sorted(pairs))
     }
 
     /// For gateways that hand over the query already decoded (REST API REQUEST authorizers:
@@ -137,25 +137,24 @@ impl CanonicalQuery {
             if key.is_empty() && value.is_empty() {
                 continue;
             }
-            encoded.push(encode_pair(key.as_bytes(), value.as_bytes()));
+            encoded.push((encode(key.as_bytes()), encode(value.as_bytes())));
         }
-        Ok(Self::sorted(encoded, total))
+        Ok(Self::sorted(encoded))
     }
 
-    /// Sorts encoded pairs by key, then by value, and joins them. '=' must not take part in the
-    /// comparison: it sorts below some unreserved characters and above others.
-    fn sorted(mut pairs: Vec<(String, usize)>, capacity: usize) -> Self {
-        pairs.sort_by(|(a, a_key), (b, b_key)| {
-            let (a_k, a_v) = a.split_at(*a_key);
-            let (b_k, b_v) = b.split_at(*b_key);
-            a_k.cmp(b_k).then_with(|| a_v.cmp(b_v))
-        });
-        let mut canonical = String::with_capacity(capacity);
-        for (index, (pair, _)) in pairs.iter().enumerate() {
+    /// Sorts encoded pairs by key, then by value, and joins them as `k=v` with `&`. Keys and
+    /// values are compared apart: '=' sorts below some unreserved characters and above others.
+    fn sorted(mut pairs: Vec<(Cow<'_, str>, Cow<'_, str>)>) -> Self {
+        pairs.sort_unstable();
+        let len = pairs.iter().map(|(k, v)| k.len() + v.len() + 2).sum();
+        let mut canonical = String::with_capacity(len);
+        for (index, (key, value)) in pairs.iter().enumerate() {
             if index > 0 {
                 canonical.push('&');
             }
-            canonical.push_str(pair);
+            canonical.push_str(key);
+            canonical.push('=');
+            canonical.push_str(value);
         }
         CanonicalQuery(canonical)
     }
@@ -165,14 +164,28 @@ impl CanonicalQuery {
     }
 }
 
-/// `key=value`, canonically encoded, with the key's length (where the `=` is).
-fn encode_pair(key: &[u8], value: &[u8]) -> (String, usize) {
-    let mut encoded = String::with_capacity(key.len() + value.len() + 1);
-    percent::encode_into(&mut encoded, key, false);
-    let key_len = encoded.len();
-    encoded.push('=');
-    percent::encode_into(&mut encoded, value, false);
-    (encoded, key_len)
+/// A raw query key or value, decoded and re-encoded. Most are already canonical (unreserved
+/// characters only), and those are borrowed as they are: decoding then encoding them is the
+/// identity.
+fn recode(raw: &str) -> Result<Cow<'_, str>, Malformed> {
+    if raw.bytes().all(percent::is_unreserved) {
+        return Ok(Cow::Borrowed(raw));
+    }
+    let mut decoded = Vec::with_capacity(raw.len());
+    percent::decode_into(&mut decoded, raw, true)?;
+    Ok(Cow::Owned(encode(&decoded).into_owned()))
+}
+
+/// Canonical encoding of decoded bytes (no literal `/`), borrowed when nothing changes.
+fn encode(bytes: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) if bytes.iter().copied().all(percent::is_unreserved) => Cow::Borrowed(text),
+        _ => {
+            let mut encoded = String::with_capacity(bytes.len() * 3);
+            percent::encode_into(&mut encoded, bytes, false);
+            Cow::Owned(encoded)
+        }
+    }
 }
 
 /// Everything about a request that a signature covers, already canonical.

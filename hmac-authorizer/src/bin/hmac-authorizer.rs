@@ -9,7 +9,7 @@ use originsig_hmac_authorizer::config::{Config, KeySourceConfig, LOG_LEVEL};
 use originsig_hmac_authorizer::handler::Authorizer;
 use originsig_hmac_authorizer::keys::{FileFetcher, KeyCache, RingFetcher, SecretsManagerFetcher};
 use originsig_hmac_authorizer::observability::init_logging;
-use serde_json::Value;
+use serde_json::value::RawValue;
 
 /// Secrets Manager calls give up after this long (the authorizer itself has a few seconds).
 const FETCH_TIMEOUT: Duration = Duration::from_secs(3);
@@ -45,9 +45,11 @@ async fn run<F: RingFetcher>(fetcher: F, config: Config) -> Result<(), lambda_ru
         config.freshness,
         config.metrics_namespace.clone(),
     ));
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
+    // The event stays JSON text (`RawValue`): the handler reads the few fields it needs from it
+    // directly, instead of the runtime building a whole value first.
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Box<RawValue>>| {
         let authorizer = Arc::clone(&authorizer);
-        async move { authorizer.handle(event.payload).await }
+        async move { authorizer.handle_json(event.payload.get()).await }
     }))
     .await
 }
