@@ -119,6 +119,17 @@ fn benches(c: &mut Criterion) {
             })
         });
         if name == "handler_v2_simple" {
+            // The same with the decision's JSON log line formatted (written to nowhere): part of
+            // every invocation in production, but I/O, so reported apart from the handler.
+            let logs = originsig_hmac_authorizer::observability::json_logs("info", std::io::sink);
+            tracing::subscriber::with_default(logs, || {
+                group.bench_function("handler_v2_simple_with_log_line", |b| {
+                    b.iter(|| {
+                        let response = ready(auth.handle_json(black_box(&text))).unwrap();
+                        serde_json::to_string(&response).unwrap()
+                    })
+                });
+            });
             // Where the handler's time goes: reading the event, deciding, writing the answer.
             group.bench_function("part_read_v2_event", |b| {
                 b.iter(|| events::from_http_api_v2(black_box(&text)).unwrap())

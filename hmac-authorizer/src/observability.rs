@@ -8,16 +8,25 @@ use serde_json::json;
 
 /// Installs the JSON log subscriber (stdout, one object per line, fields at the top level).
 pub fn init_logging(level: &str) {
+    let _ = tracing::subscriber::set_global_default(json_logs(level, std::io::stdout));
+}
+
+/// The JSON log subscriber, writing to `writer` (benchmarks measure it writing nowhere).
+pub fn json_logs<W>(level: &str, writer: W) -> impl tracing::Subscriber + Send + Sync
+where
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
     let filter = tracing_subscriber::EnvFilter::try_new(level)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
+    tracing_subscriber::fmt()
         .json()
         .flatten_event(true)
         .with_current_span(false)
         .with_span_list(false)
         .with_target(false)
         .with_env_filter(filter)
-        .try_init();
+        .with_writer(writer)
+        .finish()
 }
 
 /// The EMF document for one decision: metric `Decisions` (Count) with dimension sets

@@ -73,7 +73,7 @@ def main(mode):
     py = load("python_peer.json") or {}
     cold = load("cold_start.json") or {}
     core = {n: criterion("core", n) for n in ["canonicalise_edge", "canonicalise_gateway", "sign", "verify_hit", "verify_bad_signature", "verify_unknown_key"]}
-    auth = {n: criterion("authorizer", n) for n in ["handler_v2_simple", "handler_v2_iam", "handler_rest", "peer_static_header", "peer_get_secret_value_per_request"]}
+    auth = {n: criterion("authorizer", n) for n in ["handler_v2_simple", "handler_v2_iam", "handler_rest", "peer_static_header", "peer_get_secret_value_per_request", "handler_v2_simple_with_log_line", "part_read_v2_event", "part_decide", "part_write_response", "runtime_event_as_raw_value"]}
     edge_native = criterion("edge", "sign_origin_request_json") or criterion("edge_sign_origin_request_json", "")
     py_ns = py.get("nsPerCall")
     handler = auth["handler_v2_simple"]
@@ -123,6 +123,22 @@ def main(mode):
     ]:
         r = ratio(handler, value)
         print(f"| {label} | {ns(value)} | {'—' if r is None else f'{r:.2f}'} |")
+
+    print("\n## Where the simple-response handler's time goes\n")
+    print("Each part measured on its own in the same run (they add up to about the whole). Reading the event is")
+    print("mostly serde_json scanning ~1.2 KB of compact JSON; deciding is header parse, canonical request and")
+    print("HMAC-SHA256. Outside the handler, per invocation: the Lambda runtime's own scan of the body into the")
+    print("event type (`Box<RawValue>`), and the decision's JSON log line.\n")
+    print("| part | median |")
+    print("|---|---|")
+    for label, key in [
+        ("read the v2 event (fields borrowed, canonical target built)", "part_read_v2_event"),
+        ("decide (verify against the cached key ring)", "part_decide"),
+        ("write the response JSON", "part_write_response"),
+        ("outside: lambda_runtime reading the body as `Box<RawValue>`", "runtime_event_as_raw_value"),
+        ("outside: handler + its JSON log line formatted (written nowhere)", "handler_v2_simple_with_log_line"),
+    ]:
+        print(f"| {label} | {ns(auth[key])} |")
 
     print("\n## Core and edge\n")
     print("| operation | median |")
