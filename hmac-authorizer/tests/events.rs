@@ -175,3 +175,118 @@ proptest! {
         check_against_reference(&event);
     }
 }
+
+/// Any JSON value (small, nested).
+fn arb_json() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        any::<f64>().prop_map(Value::from),
+        any::<String>().prop_map(Value::from),
+        Just(json!("2.0")),
+        Just(json!("REQUEST")),
+    ];
+    leaf.prop_recursive(3, 24, 4, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
+            prop::collection::btree_map("[a-z-]{1,12}", inner, 0..4)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+/// Where the random values go: the fields the reader reads, their containers, and fields it skips.
+const PLACES: [&str; 12] = [
+    "/version",
+    "/type",
+    "/rawPath",
+    "/rawQueryString",
+    "/routeArn",
+    "/headers",
+    "/headers/x-originsig",
+    "/headers/accept",
+    "/requestContext",
+    "/requestContext/http",
+    "/requestContext/http/method",
+    "/cookies",
+];
+
+/// Whether every read field has a type the lean reader takes: containers absent, null or an
+/// object; leaves absent, null or a string (header values: absent or a string).
+fn readable(event: &Value) -> bool {
+    let container = |p: &str| matches!(event.pointer(p), None | Some(Value::Null | Value::Object(_)));
+    let leaf = |p: &str| matches!(event.pointer(p), None | Some(Value::Null | Value::String(_)));
+    let header = |name: &str| {
+        matches!(
+            event.get("headers").and_then(|h| h.get(name)),
+            None | Some(Value::String(_))
+        )
+    };
+    container("")
+        && ["/headers", "/requestContext", "/requestContext/http"]
+            .iter()
+            .all(|p| container(p))
+        && [
+            "/version",
+            "/type",
+            "/rawPath",
+            "/rawQueryString",
+            "/routeArn",
+            "/requestContext/domainName",
+            "/requestContext/requestId",
+            "/requestContext/http/method",
+        ]
+        .iter()
+        .all(|p| leaf(p))
+        && header("x-originsig")
+        && header("x-amz-cf-id")
+}
+
+/// Sets `pointer` in `event` to `value`, creating nothing: a parent that is not an object is
+/// left as it is.
+fn place(event: &mut Value, pointer: &str, value: Value) {
+    let (parent, field) = pointer.rsplit_once('/').unwrap();
+    let parent = if parent.is_empty() {
+        Some(&mut *event)
+    } else {
+        event.pointer_mut(parent)
+    };
+    if let Some(Value::Object(parent)) = parent {
+        parent.insert(field.to_owned(), value);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1024))]
+
+    /// Any JSON in any read field, any container or a skipped field: a v2 REQUEST event is read
+    /// (as the reference reads it when every read field has a usable type, as a deny otherwise);
+    /// anything else is the wrong event type. Never a panic.
+    #[test]
+    fn any_json_in_any_field_is_read_denied_or_refused(
+        edits in prop::collection::vec((prop::sample::select(PLACES.as_slice()), arb_json()), 1..4)
+    ) {
+        let mut event = example();
+        event["headers"]["x-originsig"] = json!("v1;t=1;k=a;s=b");
+        for (pointer, value) in edits {
+            place(&mut event, pointer, value);
+        }
+        let text = event.to_string();
+        let is_v2 = event.get("version") == Some(&json!("2.0")) && event.get("type") == Some(&json!("REQUEST"));
+        match from_http_api_v2(&text) {
+            Err(_) => prop_assert!(!is_v2, "a v2 REQUEST event was refused: {text}"),
+            Ok(facts) => {
+                prop_assert!(is_v2, "not a v2 REQUEST event, yet read: {text}");
+                if readable(&event) {
+                    let (target, values, cf_id) = expected(&event);
+                    prop_assert_eq!(&facts.target, &target);
+                    prop_assert_eq!(facts.signature_values().collect::<Vec<_>>(), values);
+                    prop_assert_eq!(facts.cf_request_id.as_deref(), cf_id.as_deref());
+                } else {
+                    prop_assert!(facts.target.is_err() || facts.header_values.is_err(), "{text}");
+                }
+            }
+        }
+    }
+}

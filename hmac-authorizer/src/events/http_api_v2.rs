@@ -11,7 +11,7 @@ use originsig_core::{CanonicalPath, CanonicalQuery, Host, Method, RequestTarget}
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::text::{SelectedHeaders, Text};
+use super::text::{Object, SelectedHeaders, Text};
 use super::{plausible_cf_request_id, RequestFacts, WrongEventType};
 
 #[derive(Deserialize)]
@@ -31,7 +31,7 @@ struct Event<'a> {
     #[serde(borrow, default)]
     headers: Option<SelectedHeaders<'a>>,
     #[serde(borrow, default)]
-    request_context: Option<Context<'a>>,
+    request_context: Option<Object<Context<'a>>>,
 }
 
 #[derive(Deserialize)]
@@ -42,7 +42,7 @@ struct Context<'a> {
     #[serde(borrow, default)]
     request_id: Option<Text<'a>>,
     #[serde(borrow, default)]
-    http: Option<Http<'a>>,
+    http: Option<Object<Http<'a>>>,
 }
 
 #[derive(Deserialize)]
@@ -57,8 +57,8 @@ fn text(field: Option<Text<'_>>) -> Cow<'_, str> {
 
 /// Reads an HTTP API payload 2.0 event from its JSON text.
 pub fn from_http_api_v2(event: &str) -> Result<RequestFacts<'_>, WrongEventType> {
-    let parsed = match serde_json::from_str::<Event<'_>>(event) {
-        Ok(parsed) => parsed,
+    let parsed = match serde_json::from_str::<Object<Event<'_>>>(event) {
+        Ok(Object(parsed)) => parsed,
         Err(_) => return unreadable(event),
     };
     let version = parsed.version.as_ref().map(|Text(v)| v.as_ref());
@@ -67,10 +67,10 @@ pub fn from_http_api_v2(event: &str) -> Result<RequestFacts<'_>, WrongEventType>
         return Err(wrong_type(version));
     }
     let (domain, request_id, method) = match parsed.request_context {
-        Some(context) => (
+        Some(Object(context)) => (
             text(context.domain_name),
             context.request_id.map(|Text(id)| id),
-            text(context.http.and_then(|http| http.method)),
+            text(context.http.and_then(|Object(http)| http.method)),
         ),
         None => (Cow::Borrowed(""), None, Cow::Borrowed("")),
     };
