@@ -8,7 +8,9 @@ use serde_json::json;
 
 /// Installs the JSON log subscriber (stdout, one object per line, fields at the top level).
 pub fn init_logging(level: &str) {
-    let _ = tracing::subscriber::set_global_default(json_logs(level, std::io::stdout));
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    // `try_init`, not `set_global_default`: it also routes `log` records into the subscriber.
+    let _ = json_logs(level, std::io::stdout).try_init();
 }
 
 /// The JSON log subscriber, writing to `writer` (benchmarks measure it writing nowhere).

@@ -1,6 +1,8 @@
 //! What the authorizer answers, per response mode, in `aws_lambda_events`' response types.
 //! Serialised once, by the Lambda runtime (or the caller), straight to JSON text.
 
+use std::collections::BTreeMap;
+
 use aws_lambda_events::apigw::{
     ApiGatewayCustomAuthorizerPolicy, ApiGatewayCustomAuthorizerResponse,
     ApiGatewayV2CustomAuthorizerIamPolicyResponse, ApiGatewayV2CustomAuthorizerSimpleResponse,
@@ -8,6 +10,7 @@ use aws_lambda_events::apigw::{
 use aws_lambda_events::iam::{IamPolicyEffect, IamPolicyStatement};
 use originsig_core::Verified;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::config::ResponseMode;
 
@@ -34,20 +37,6 @@ pub struct DecisionContext {
     pub cf_request_id: Option<String>,
 }
 
-/// The same context for REST APIs, whose context values are safest as strings.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RestDecisionContext {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub key_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub signed_at: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub skew_seconds: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cf_request_id: Option<String>,
-}
-
 impl DecisionContext {
     fn allowed(verified: &Verified, cf_request_id: Option<&str>) -> Self {
         DecisionContext {
@@ -59,14 +48,20 @@ impl DecisionContext {
     }
 }
 
-impl From<DecisionContext> for RestDecisionContext {
-    fn from(context: DecisionContext) -> Self {
-        RestDecisionContext {
-            key_id: context.key_id,
-            signed_at: context.signed_at.map(|t| t.to_string()),
-            skew_seconds: context.skew_seconds.map(|s| s.to_string()),
-            cf_request_id: context.cf_request_id,
-        }
+/// The same context for REST APIs, whose context values are safest as strings: each member of
+/// [`DecisionContext`], its value as a string.
+pub type RestDecisionContext = BTreeMap<String, String>;
+
+fn as_strings(context: &DecisionContext) -> RestDecisionContext {
+    match serde_json::to_value(context) {
+        Ok(Value::Object(members)) => members
+            .into_iter()
+            .map(|(name, value)| match value {
+                Value::String(text) => (name, text),
+                other => (name, other.to_string()),
+            })
+            .collect(),
+        _ => RestDecisionContext::new(),
     }
 }
 
@@ -105,7 +100,7 @@ impl AuthorizerResponse {
                 let mut response = ApiGatewayCustomAuthorizerResponse::default();
                 response.principal_id = Some(principal());
                 response.policy_document = policy(allowed, resource_arn);
-                response.context = context.into();
+                response.context = as_strings(&context);
                 AuthorizerResponse::Rest(response)
             }
         }

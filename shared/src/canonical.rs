@@ -15,7 +15,7 @@
 
 use std::fmt;
 
-use crate::key::{HmacSha256, KeyId};
+use crate::key::{HmacSha256, KeyId, SigningKey};
 use crate::target::RequestTarget;
 use crate::time::UnixSeconds;
 
@@ -75,21 +75,16 @@ impl CanonicalRequest<'_> {
 
     /// The bytes to sign, as text (for `originsig sign --verbose`, vectors and tests).
     pub fn render(&self) -> String {
-        let mut text = String::with_capacity(self.rendered_len());
+        let mut text = String::new();
         self.write_to(&mut text);
         text
     }
 
-    fn rendered_len(&self) -> usize {
-        let target = self.target;
-        ALGORITHM_TAG.len()
-            + 20
-            + self.key_id.as_str().len()
-            + target.method.as_str().len()
-            + target.host.as_str().len()
-            + target.path.as_str().len()
-            + target.query.as_str().len()
-            + 6
+    /// `key`'s MAC over these bytes, ready to finalize or verify (signing and verifying share it).
+    pub(crate) fn mac_with(&self, key: &SigningKey) -> HmacSha256 {
+        let mut mac = key.mac();
+        self.write_to(&mut mac);
+        mac
     }
 }
 

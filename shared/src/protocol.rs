@@ -27,12 +27,10 @@ pub fn sign(target: &RequestTarget, key: &SigningKey, now: UnixSeconds) -> Signa
         key_id: key.id(),
         target,
     };
-    let mut mac = key.mac();
-    canonical.write_to(&mut mac);
     SignatureHeader {
         timestamp: now,
         key_id: key.id().clone(),
-        signature: mac.finalize().into_bytes().into(),
+        signature: canonical.mac_with(key).finalize().into_bytes().into(),
     }
 }
 
@@ -55,9 +53,9 @@ pub fn verify(
         key_id: &header.key_id,
         target,
     };
-    let mut mac = key.mac();
-    canonical.write_to(&mut mac);
-    mac.verify_slice(&header.signature)
+    canonical
+        .mac_with(key)
+        .verify_slice(&header.signature)
         .map_err(|_| VerifyError::BadSignature)?;
     let skew_secs = check_freshness(header.timestamp, freshness, now)?;
     Ok(Verified {
