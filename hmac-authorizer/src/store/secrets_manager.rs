@@ -2,6 +2,7 @@
 //! time of the last promotion is kept in the tag `originsig:promoted-at` (Unix seconds).
 
 use aws_sdk_secretsmanager::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_secretsmanager::operation::describe_secret::DescribeSecretOutput;
 use aws_sdk_secretsmanager::types::Tag;
 use aws_sdk_secretsmanager::Client;
 use originsig_core::{KeyRole, SigningKey};
@@ -54,6 +55,17 @@ impl SecretsManagerStore {
             _ => StoreError::Aws(text),
         }
     }
+
+    /// DescribeSecret: every labelled version with its labels (one call, no paging), the tags,
+    /// and a clean ResourceNotFound for a missing secret.
+    async fn describe(&self) -> Result<DescribeSecretOutput, StoreError> {
+        self.client
+            .describe_secret()
+            .secret_id(&self.secret_id)
+            .send()
+            .await
+            .map_err(|e| self.error("DescribeSecret", e))
+    }
 }
 
 impl KeyStore for SecretsManagerStore {
@@ -74,15 +86,7 @@ impl KeyStore for SecretsManagerStore {
     }
 
     async fn versions(&self) -> Result<Vec<KeyVersion>, StoreError> {
-        // DescribeSecret lists every labelled version with its labels in one call (no paging),
-        // and answers a clean ResourceNotFound for a missing secret.
-        let described = self
-            .client
-            .describe_secret()
-            .secret_id(&self.secret_id)
-            .send()
-            .await
-            .map_err(|e| self.error("DescribeSecret", e))?;
+        let described = self.describe().await?;
         let mut labelled: Vec<(String, Vec<String>)> = described
             .version_ids_to_stages()
             .map(|map| {
@@ -167,13 +171,7 @@ impl KeyStore for SecretsManagerStore {
     }
 
     async fn last_promotion(&self) -> Result<Option<u64>, StoreError> {
-        let described = self
-            .client
-            .describe_secret()
-            .secret_id(&self.secret_id)
-            .send()
-            .await
-            .map_err(|e| self.error("DescribeSecret", e))?;
+        let described = self.describe().await?;
         Ok(described
             .tags()
             .iter()
