@@ -125,7 +125,7 @@ def main(mode):
         print(f"| {label} | {ns(value)} | {'—' if r is None else f'{r:.2f}'} |")
 
     print("\n## Where the simple-response handler's time goes\n")
-    print("Each part measured on its own in the same run (they add up to about the whole). Reading the event is")
+    print("Each part measured on its own in the same run (on a quiet machine they add up to about the whole). Reading the event is")
     print("mostly serde_json scanning ~1.2 KB of compact JSON; deciding is header parse, canonical request and")
     print("HMAC-SHA256. Outside the handler, per invocation: the Lambda runtime's own scan of the body into the")
     print("event type (`Box<RawValue>`), and the decision's JSON log line.\n")
