@@ -7,6 +7,12 @@ config.json. Exactly one key source:
   --secret-id ID --region REGION   read AWSCURRENT from Secrets Manager (production)
   --key-file PATH                  embed a key file in the bundle (local chain and tests only)
 
+How the API presents the path to its authorizer (SPEC.md §4):
+
+  --api-kind http_api|rest_api     HTTP APIs decode the path twice, REST APIs keep its encoding
+  --gateway-path-prefix PREFIX     what API Gateway shows before the uri, when it is not the
+                                   CloudFront origin path (custom domains: see README, "Path prefix")
+
 Examples:
   edge-signer/bundle.py --secret-id originsig/prod --region us-east-1 --replica-regions eu-west-1,ap-southeast-2
   edge-signer/bundle.py --key-file shared/testdata/keyring.json --out target/lambda/edge-signer-local
@@ -26,6 +32,8 @@ WASM_NAME = "originsig_edge_signer.wasm"
 WASM_BUILT = os.path.join(ROOT, "target", "wasm32-unknown-unknown", "wasm", WASM_NAME)
 NODE_FILES = ("index.mjs",)
 REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
+# "" or /segment[/segment...]: no trailing slash, no query or fragment (index.mjs checks the same).
+PATH_PREFIX_RE = re.compile(r"^(/[^/?#]+)*$")
 # Fixed timestamp so the same inputs give the same zip, byte for byte.
 ZIP_TIME = (2020, 1, 1, 0, 0, 0)
 
@@ -67,6 +75,13 @@ def parse_args(argv):
                         help="after a failed refresh, wait this long before the next attempt (default 10)")
     parser.add_argument("--retry-after", type=positive_int, default=5, metavar="SECS",
                         help="Retry-After of the 503 answer (default 5)")
+    parser.add_argument("--api-kind", choices=("http_api", "rest_api"), default="http_api",
+                        help="the kind of API Gateway API behind the distribution (default http_api): HTTP APIs "
+                        "decode the path twice before the authorizer sees it, REST APIs keep its encoding")
+    parser.add_argument("--gateway-path-prefix", metavar="PREFIX", default=None,
+                        help="the path API Gateway shows before the uri, e.g. '' or /v1 (default: the CloudFront "
+                        "origin path, right for an execute-api origin whose origin path is the stage). Run "
+                        "'originsig doctor' after deploying to see which prefix your API shows")
     parser.add_argument("--out", default=os.path.join(ROOT, "target", "lambda", "edge-signer"),
                         help="output folder (default target/lambda/edge-signer)")
     parser.add_argument("--no-build", action="store_true", help="reuse the already built .wasm")
@@ -79,6 +94,9 @@ def parse_args(argv):
         parser.error(f"--key-file {args.key_file}: no such file")
     if args.max_stale < args.cache_ttl:
         parser.error("--max-stale must be at least --cache-ttl")
+    if args.gateway_path_prefix is not None and not PATH_PREFIX_RE.match(args.gateway_path_prefix):
+        parser.error(f"--gateway-path-prefix {args.gateway_path_prefix!r}: use '' or a path such as /v1 "
+                     "(leading slash, no trailing slash, no ? or #)")
     replicas = [r for r in args.replica_regions.split(",") if r]
     for name in replicas:
         try:
@@ -115,6 +133,8 @@ def main(argv):
         "maxStaleSeconds": args.max_stale,
         "refreshRetrySeconds": args.refresh_retry,
         "retryAfterSeconds": args.retry_after,
+        "apiKind": args.api_kind,
+        "gatewayPathPrefix": args.gateway_path_prefix,
     }
     if args.secret_id is not None:
         config.update(secretId=args.secret_id, region=args.region, replicaRegions=args.replica_regions)

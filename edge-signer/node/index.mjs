@@ -47,36 +47,80 @@ export function loadSigner(wasmBytes) {
     loadKey(secret) {
       const fields = [str(secret?.format), str(secret?.kid), str(secret?.key)];
       const [status, out] = call('load_key', fields);
-      if (status !== 0) throw new SignerError(out[0], out[1]);
+      if (status !== 0) throw new SignerError(out[0], out[2], out[1]);
       return out[0];
     },
 
     /**
-     * Plans the signing of a CloudFront origin request at `nowSeconds`:
-     * {signature, host, removeHeaders}. Throws SignerError with a stable `code`.
+     * Plans the signing of a CloudFront origin request (already checked by requestShapeProblem)
+     * at `nowSeconds`: {signature, host, removeHeaders}. `options` says how the API presents
+     * the path: {apiKind: 'http_api' | 'rest_api', gatewayPathPrefix: null (the origin path)
+     * or a fixed prefix}. Throws SignerError with a stable `code` and a finer `detail`.
      */
-    plan(request, nowSeconds) {
+    plan(request, nowSeconds, options = DEFAULT_SIGNING_OPTIONS) {
       const custom = request.origin?.custom;
       const kind = custom ? 'custom' : request.origin?.s3 ? 's3' : '';
+      const prefix = options.gatewayPathPrefix;
       const fields = [
-        str(request.method), str(request.uri), str(request.querystring),
+        request.method, request.uri, request.querystring,
         kind, str(custom?.domainName), str(custom?.path),
-        ...Object.keys(request.headers ?? {}),
+        options.apiKind, prefix === null ? 'origin' : 'fixed', prefix ?? '',
+        ...Object.keys(request.headers),
       ];
       const [status, out] = call('sign', fields, nowSeconds);
-      if (status !== 0) throw new SignerError(out[0], out[1]);
+      if (status !== 0) throw new SignerError(out[0], out[2], out[1]);
       return { signature: out[0], host: out[1], removeHeaders: out.slice(2) };
     },
   };
 }
 
-/** A refusal from the signer: `code` is stable (unsignable, not_custom_origin, bad_event, no_key, bad_key). */
+/**
+ * A refusal from the signer: `code` is stable (unsignable, not_custom_origin, bad_event, no_key,
+ * bad_key); `detail` is the finer reason (for unsignable: percent_encoding, path_truncated,
+ * path_rejected, path_not_utf8, too_long, host, method, ...).
+ */
 export class SignerError extends Error {
-  constructor(code, message) {
+  constructor(code, message, detail = code) {
     super(message);
     this.name = 'SignerError';
     this.code = code;
+    this.detail = detail;
   }
+}
+
+/** HTTP API, path prefix = CloudFront's origin path: an execute-api origin with its stage as origin path. */
+export const DEFAULT_SIGNING_OPTIONS = Object.freeze({ apiKind: 'http_api', gatewayPathPrefix: null });
+
+const isObject = (value) => value !== null && typeof value === 'object' && !Array.isArray(value);
+
+/**
+ * Why `request` is not an origin request of the documented shape, or null when it is. Lambda@Edge
+ * documents: method, uri and querystring as strings; headers as an object whose keys are
+ * lowercase header names, each holding a list of {key?, value} with `key` that name in any case.
+ * Anything else could hide a header from the plan (a list instead of an object, an x-originsig
+ * entry under another key) or be signed as something it is not, so it is refused, never signed.
+ */
+export function requestShapeProblem(request) {
+  if (!isObject(request)) return 'request is not an object';
+  for (const field of ['method', 'uri', 'querystring']) {
+    if (typeof request[field] !== 'string') return `request.${field} is not a string`;
+  }
+  if (!isObject(request.headers)) return 'request.headers is not an object';
+  for (const [name, entries] of Object.entries(request.headers)) {
+    if (name !== name.toLowerCase()) return 'a header-map key is not lowercase';
+    if (!Array.isArray(entries)) return 'a header-map value is not a list';
+    for (const entry of entries) {
+      if (!isObject(entry) || typeof entry.value !== 'string') return 'a header entry has no string value';
+      if (entry.key !== undefined && (typeof entry.key !== 'string' || entry.key.toLowerCase() !== name)) {
+        return 'a header entry names another header than its map key';
+      }
+    }
+  }
+  const custom = request.origin?.custom;
+  if (custom !== undefined && !(isObject(custom) && typeof custom.domainName === 'string' && typeof custom.path === 'string')) {
+    return 'request.origin.custom has no string domainName and path';
+  }
+  return null;
 }
 
 function str(value) {
@@ -102,6 +146,8 @@ const bundled = (name) => (name.startsWith('/') ? name : new URL(name, import.me
 export const WASM_FILE = 'originsig_edge_signer.wasm';
 const HEADER = 'x-originsig';
 const KEYRING_FORMAT = 'originsig-keyring-v1';
+/** "" or /segment[/segment...]: what API Gateway shows before the uri (SPEC.md §4.2). */
+const PATH_PREFIX = /^(\/[^/?#]+)*$/;
 
 /** Validates config.json; every message names the field. */
 export function parseConfig(raw) {
@@ -123,7 +169,13 @@ export function parseConfig(raw) {
     maxStaleSeconds: seconds('maxStaleSeconds', 21600),
     refreshRetrySeconds: seconds('refreshRetrySeconds', 10),
     retryAfterSeconds: seconds('retryAfterSeconds', 5),
+    apiKind: raw.apiKind ?? DEFAULT_SIGNING_OPTIONS.apiKind,
+    gatewayPathPrefix: raw.gatewayPathPrefix ?? null,
   };
+  if (!['http_api', 'rest_api'].includes(config.apiKind)) fail('apiKind', `must be "http_api" or "rest_api", got ${JSON.stringify(config.apiKind)}`);
+  if (config.gatewayPathPrefix !== null && (typeof config.gatewayPathPrefix !== 'string' || !PATH_PREFIX.test(config.gatewayPathPrefix))) {
+    fail('gatewayPathPrefix', `must be null (use the origin path), "" or a path such as /v1 (no trailing slash, no ? or #), got ${JSON.stringify(config.gatewayPathPrefix)}`);
+  }
   if ((config.secretId === null) === (config.keyFile === null)) fail('secretId/keyFile', 'exactly one of the two must be set');
   if (config.secretId !== null && (typeof config.secretId !== 'string' || config.secretId === '')) fail('secretId', 'must be a non-empty string');
   if (config.secretId !== null && (typeof config.region !== 'string' || !/^[a-z]{2}(-[a-z]+)+-\d$/.test(config.region))) fail('region', 'must be the secret\'s AWS region, e.g. us-east-1');
@@ -242,8 +294,9 @@ export async function handler(event) {
   const cf = event?.Records?.[0]?.cf;
   const request = cf?.request;
   const requestId = cf?.config?.requestId;
-  if (request === null || typeof request !== 'object' || (request.headers != null && typeof request.headers !== 'object')) {
-    log('error', 'not an origin-request event', { reason: 'bad_event', requestId });
+  const shapeProblem = requestShapeProblem(request);
+  if (shapeProblem !== null) {
+    log('error', 'not an origin-request event of the documented shape', { reason: 'bad_event', detail: shapeProblem, requestId });
     return RESPONSES.bad_event();
   }
   const nowMs = Date.now();
@@ -253,13 +306,13 @@ export async function handler(event) {
   }
   let plan;
   try {
-    plan = signer.plan(request, Math.floor(nowMs / 1000));
+    plan = signer.plan(request, Math.floor(nowMs / 1000), config);
   } catch (error) {
     const code = error instanceof SignerError ? error.code : 'bad_event';
-    log(code === 'unsignable' ? 'info' : 'error', 'request not signed', { reason: code, detail: error.message, requestId });
+    const detail = error instanceof SignerError ? error.detail : code;
+    log(code === 'unsignable' ? 'info' : 'error', 'request not signed', { reason: code, detail, explanation: error.message, requestId });
     return (RESPONSES[code] ?? RESPONSES.bad_event)();
   }
-  request.headers ??= {};
   for (const name of plan.removeHeaders) delete request.headers[name];
   request.headers.host = [{ key: 'Host', value: plan.host }];
   request.headers[HEADER] = [{ key: 'X-Originsig', value: plan.signature }];

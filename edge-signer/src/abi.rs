@@ -9,10 +9,11 @@
 //! |---|---|---|
 //! | `input_buffer(len) -> ptr` | reserves `len` input bytes at `ptr` for the host to fill | |
 //! | `load_key(len) -> status` | `format`, `kid`, `key` (members of a secret value) | `kid` |
-//! | `sign(len, now) -> status` | `method`, `uri`, `querystring`, origin kind (`custom`, `s3` or empty), origin domain, origin path, then every header-map key | signature header value, host, then the header names to remove |
+//! | `sign(len, now) -> status` | `method`, `uri`, `querystring`, origin kind (`custom`, `s3` or empty), origin domain, origin path, API kind (`http_api` or `rest_api`), path prefix source (`origin` or `fixed`), fixed path prefix, then every header-map key | signature header value, host, then the header names to remove |
 //! | `output_ptr()`, `output_len()` | | the last call's output |
 //!
-//! Status 1 means the output is `code`, `message` instead. `now` is Unix seconds as an `f64`, so
+//! Status 1 means the output is `code`, `detail` (the finer reason, e.g. `path_truncated`, or the
+//! code again), `message` instead. `now` is Unix seconds as an `f64`, so
 //! JavaScript passes a plain number. `load_key` replaces the loaded key only on success.
 //!
 //! State lives in `static` mutexes. WebAssembly here is single-threaded, so they never contend;
@@ -23,7 +24,9 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use originsig_core::{SigningKey, UnixSeconds};
 
-use crate::signer::{plan_signing, EdgeError, OriginRequestView, OriginView};
+use originsig_core::ApiKind;
+
+use crate::signer::{plan_signing, EdgeError, OriginRequestView, OriginView, PathPrefix, SigningOptions};
 
 static INPUT: Mutex<Vec<u8>> = Mutex::new(Vec::new());
 static OUTPUT: Mutex<Vec<u8>> = Mutex::new(Vec::new());
@@ -50,12 +53,16 @@ pub fn read_fields(mut bytes: &[u8]) -> Option<Vec<&str>> {
 }
 
 /// Joins fields into a message.
+///
+/// Every field written is a fixed text, a signature header, or a copy of an input field, and
+/// input fields arrive with a `u32` length, so each length fits a `u32`.
 pub fn write_fields<'a>(fields: impl IntoIterator<Item = &'a str>) -> Vec<u8> {
     let mut out = Vec::new();
     for field in fields {
-        let len = u32::try_from(field.len()).unwrap_or(u32::MAX);
+        #[expect(clippy::expect_used, reason = "invariant stated above")]
+        let len = u32::try_from(field.len()).expect("output fields are no longer than an input field");
         out.extend_from_slice(&len.to_le_bytes());
-        out.extend_from_slice(field.as_bytes().get(..len as usize).unwrap_or_default());
+        out.extend_from_slice(field.as_bytes());
     }
     out
 }
@@ -74,13 +81,24 @@ pub fn plan_from_fields(
     key: Option<&SigningKey>,
     now: UnixSeconds,
 ) -> Result<Vec<String>, EdgeError> {
-    let [method, uri, querystring, kind, domain_name, path, header_names @ ..] = fields else {
+    let [method, uri, querystring, kind, domain_name, path, api, prefix_source, prefix, header_names @ ..] =
+        fields
+    else {
         return Err(EdgeError::BadEvent);
     };
     let origin = match *kind {
         "custom" => OriginView::Custom { domain_name, path },
         "s3" => OriginView::S3,
         _ => OriginView::Missing,
+    };
+    // The handler validated its configuration at load; anything else here is a broken caller.
+    let options = SigningOptions {
+        api: ApiKind::from_name(api).ok_or(EdgeError::BadEvent)?,
+        path_prefix: match *prefix_source {
+            "origin" => PathPrefix::OriginPath,
+            "fixed" => PathPrefix::Fixed(prefix),
+            _ => return Err(EdgeError::BadEvent),
+        },
     };
     let view = OriginRequestView {
         method,
@@ -89,16 +107,16 @@ pub fn plan_from_fields(
         origin,
         header_names: header_names.to_vec(),
     };
-    let plan = plan_signing(&view, key.ok_or(EdgeError::NoKey)?, now)?;
+    let plan = plan_signing(&view, &options, key.ok_or(EdgeError::NoKey)?, now)?;
     let mut out = vec![plan.signature, plan.host];
     out.extend(plan.remove_headers);
     Ok(out)
 }
 
-fn finish(result: Result<Vec<String>, (&str, String)>) -> u32 {
+fn finish(result: Result<Vec<String>, (&str, &str, String)>) -> u32 {
     let (status, fields) = match result {
         Ok(fields) => (OK, fields),
-        Err((code, message)) => (ERROR, vec![code.to_owned(), message]),
+        Err((code, detail, message)) => (ERROR, vec![code.to_owned(), detail.to_owned(), message]),
     };
     *lock(&OUTPUT) = write_fields(fields.iter().map(String::as_str));
     status
@@ -106,7 +124,7 @@ fn finish(result: Result<Vec<String>, (&str, String)>) -> u32 {
 
 fn with_input<R>(len: u32, f: impl FnOnce(Option<Vec<&str>>) -> R) -> R {
     let input = lock(&INPUT);
-    let message = input.get(..usize::try_from(len).unwrap_or(usize::MAX));
+    let message = usize::try_from(len).ok().and_then(|len| input.get(..len));
     f(message.and_then(read_fields))
 }
 
@@ -119,7 +137,9 @@ fn with_input<R>(len: u32, f: impl FnOnce(Option<Vec<&str>>) -> R) -> R {
 pub extern "C" fn input_buffer(len: u32) -> u32 {
     let mut input = lock(&INPUT);
     input.clear();
-    input.resize(usize::try_from(len).unwrap_or(0), 0);
+    #[expect(clippy::expect_used, reason = "invariant stated in the message")]
+    let len = usize::try_from(len).expect("usize has at least 32 bits on every target this crate builds for");
+    input.resize(len, 0);
     // Wasm addresses are 32 bits; natively the value is only meaningful to tests.
     input.as_mut_ptr() as usize as u32
 }
@@ -132,7 +152,8 @@ pub extern "C" fn input_buffer(len: u32) -> u32 {
 #[cfg_attr(target_arch = "wasm32", no_mangle)]
 pub extern "C" fn load_key(len: u32) -> u32 {
     let result = with_input(len, |fields| {
-        let key = key_from_fields(&fields.unwrap_or_default()).map_err(|message| ("bad_key", message))?;
+        let key = key_from_fields(&fields.unwrap_or_default())
+            .map_err(|message| ("bad_key", "bad_key", message))?;
         let id = key.id().to_string();
         *lock(&KEY) = Some(key);
         Ok(vec![id])
@@ -153,7 +174,7 @@ pub extern "C" fn sign(len: u32, now: f64) -> u32 {
     let result = with_input(len, |fields| {
         plan_from_fields(&fields.ok_or(EdgeError::BadEvent)?, key.as_ref(), now)
     });
-    finish(result.map_err(|e| (e.code(), e.to_string())))
+    finish(result.map_err(|e| (e.code(), e.detail_code(), e.to_string())))
 }
 
 #[cfg_attr(
@@ -171,7 +192,9 @@ pub extern "C" fn output_ptr() -> u32 {
 )]
 #[cfg_attr(target_arch = "wasm32", no_mangle)]
 pub extern "C" fn output_len() -> u32 {
-    u32::try_from(lock(&OUTPUT).len()).unwrap_or(0)
+    #[expect(clippy::expect_used, reason = "invariant stated in the message")]
+    let len = u32::try_from(lock(&OUTPUT).len()).expect("the output is a few fields, each fitting a u32");
+    len
 }
 
 #[cfg(test)]
@@ -189,10 +212,24 @@ mod tests {
     }
 
     #[test]
-    fn plan_needs_six_fields_and_a_key() {
+    fn plan_needs_nine_fields_known_options_and_a_key() {
         let now = UnixSeconds::new(1);
         assert_eq!(plan_from_fields(&["GET"], None, now), Err(EdgeError::BadEvent));
-        let fields = ["GET", "/", "", "custom", "api.example.com", ""];
+        let fields = [
+            "GET",
+            "/",
+            "",
+            "custom",
+            "api.example.com",
+            "",
+            "http_api",
+            "origin",
+            "",
+        ];
         assert_eq!(plan_from_fields(&fields, None, now), Err(EdgeError::NoKey));
+        for (api, source) in [("graphql", "origin"), ("http_api", "guess")] {
+            let fields = ["GET", "/", "", "custom", "api.example.com", "", api, source, ""];
+            assert_eq!(plan_from_fields(&fields, None, now), Err(EdgeError::BadEvent));
+        }
     }
 }

@@ -1,11 +1,13 @@
 //! # originsig-edge-signer
 //!
-//! The Lambda@Edge half of originsig: CloudFront origin-request types ([`cloudfront`]), the
-//! signing of one origin request ([`sign_origin_request`]), and the WebAssembly interface the
-//! Node.js handler (`node/index.mjs`) calls ([`abi`]). Pure: no I/O, no clock.
+//! The Lambda@Edge half of originsig, compiled to WebAssembly: every decision about one origin
+//! request ([`plan_signing`]) and the interface the Node.js handler (`node/index.mjs`) calls
+//! ([`abi`]). The handler applies the plan to CloudFront's event; there is no native signer
+//! beside it, so what the tests check is what runs at the edge. Pure: no I/O, no clock.
 
 pub mod abi;
-pub mod cloudfront;
 mod signer;
 
-pub use signer::{sign_origin_request, EdgeError};
+pub use signer::{
+    plan_signing, EdgeError, OriginRequestView, OriginView, PathPrefix, SigningOptions, SigningPlan,
+};

@@ -3,14 +3,30 @@
 
 use std::time::Duration;
 
-use originsig_core::{sign, RequestTarget, SigningKey, UnixSeconds, HEADER_NAME};
+use originsig_core::{sign, ApiKind, RequestTarget, SigningKey, UnixSeconds, HEADER_NAME};
 use reqwest::Url;
 
-/// Method, host, path and query of a URL as the signer sees them.
+/// Method, host, path and query of a URL that is about to be sent with reqwest (which sends
+/// `url.path()`, already normalised by the URL parser), as the API will present them.
+///
+/// Only paths without percent-escapes are taken: there, an HTTP API's two decodings and a REST
+/// API's one agree, so the check signs right for either kind.
 pub fn target_of(method: &str, url: &Url) -> Result<RequestTarget, String> {
     let host = url.host_str().ok_or_else(|| format!("{url} has no host"))?;
-    RequestTarget::from_edge(method, host, "", url.path(), url.query().unwrap_or(""))
-        .map_err(|e| format!("{url} cannot be signed: {e}"))
+    if url.path().contains('%') {
+        return Err(format!(
+            "{url}: use a check URL whose path has no percent-escapes (HTTP and REST APIs decode them differently)"
+        ));
+    }
+    RequestTarget::from_edge(
+        method,
+        host,
+        "",
+        url.path(),
+        url.query().unwrap_or(""),
+        ApiKind::HttpApi,
+    )
+    .map_err(|e| format!("{url} cannot be signed: {e}"))
 }
 
 fn client() -> Result<reqwest::Client, String> {

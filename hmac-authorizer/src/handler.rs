@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use originsig_core::{verify_header_values, Freshness, UnixSeconds, Verified, VerifyError};
+use originsig_core::{single_header_value, verify, Freshness, KeyRing, UnixSeconds, Verified, VerifyError};
 use serde_json::Value;
 use thiserror::Error;
 
@@ -11,6 +11,7 @@ use crate::config::ResponseMode;
 use crate::events::{self, RequestFacts, WrongEventType};
 use crate::keys::{KeyCache, KeysUnavailable, RingFetcher};
 use crate::observability;
+use crate::prefix_hint::{prefix_hint, PrefixHint};
 use crate::response::AuthorizerResponse;
 
 /// Why the authorizer answered with an error (API Gateway turns it into a 500): never a deny
@@ -48,6 +49,12 @@ impl From<AuthorizerError> for lambda_runtime::Diagnostic {
 pub enum Decision {
     Allow(Verified),
     Deny(VerifyError),
+}
+
+/// A decision with what the deny log line says beyond the reason.
+struct Outcome {
+    decision: Decision,
+    hint: Option<PrefixHint>,
 }
 
 pub struct Authorizer<F> {
@@ -116,16 +123,16 @@ impl<F: RingFetcher> Authorizer<F> {
             }
         };
         let (now, now_ms) = now_unix();
-        let decision = match self.decide(&facts, now).await {
-            Ok(decision) => decision,
+        let outcome = match self.decide_with_hint(&facts, now, true).await {
+            Ok(outcome) => outcome,
             Err(error) => {
                 tracing::error!(decision = "error", reason = "keys_unavailable", error = %error, request_id = facts.request_id.as_deref(), "authorization error");
                 self.metric("error", "keys_unavailable", now_ms);
                 return Err(error.into());
             }
         };
-        self.record(&facts, &decision, now_ms);
-        let verified = match &decision {
+        self.record(&facts, &outcome, now_ms);
+        let verified = match &outcome.decision {
             Decision::Allow(verified) => Some(verified),
             Decision::Deny(_) => None,
         };
@@ -150,35 +157,65 @@ impl<F: RingFetcher> Authorizer<F> {
         facts: &RequestFacts<'_>,
         now: UnixSeconds,
     ) -> Result<Decision, KeysUnavailable> {
+        Ok(self.decide_with_hint(facts, now, false).await?.decision)
+    }
+
+    /// [`Authorizer::decide`], and for an HTTP API `bad_signature` (when `want_hint`) whether a
+    /// path-prefix mismatch explains it.
+    async fn decide_with_hint(
+        &self,
+        facts: &RequestFacts<'_>,
+        now: UnixSeconds,
+        want_hint: bool,
+    ) -> Result<Outcome, KeysUnavailable> {
+        let deny = |reason| Outcome {
+            decision: Decision::Deny(reason),
+            hint: None,
+        };
         if let Err(malformed) = &facts.header_values {
-            return Ok(Decision::Deny(VerifyError::Malformed(*malformed)));
+            return Ok(deny(VerifyError::Malformed(*malformed)));
         }
-        if facts.signature_values().next().is_none() {
-            return Ok(Decision::Deny(VerifyError::Missing));
-        }
+        // The one value, by the rule every verifier shares (SPEC.md §6), before any key work.
+        let value = match single_header_value(facts.signature_values()) {
+            Ok(value) => value,
+            Err(reason) => return Ok(deny(reason)),
+        };
         let target = match &facts.target {
             Ok(target) => target,
-            Err(malformed) => return Ok(Decision::Deny(VerifyError::Malformed(*malformed))),
+            Err(malformed) => return Ok(deny(VerifyError::Malformed(*malformed))),
         };
-        let ring = self.keys.ring().await?;
-        let check = |ring: &originsig_core::KeyRing| {
-            verify_header_values(facts.signature_values(), target, ring, &self.freshness, now)
-        };
-        let result = match check(&ring) {
-            Err(VerifyError::UnknownKey) => match self.keys.ring_after_unknown_key().await {
-                Some(newer) => check(&newer),
-                None => Err(VerifyError::UnknownKey),
-            },
-            other => other,
-        };
+        let mut ring = self.keys.ring().await?;
+        let check = |ring: &KeyRing| verify(value, target, ring, &self.freshness, now);
+        let mut result = check(&ring);
+        if result == Err(VerifyError::UnknownKey) {
+            if let Some(newer) = self.keys.ring_after_unknown_key().await {
+                result = check(&newer);
+                ring = newer;
+            }
+        }
         Ok(match result {
-            Ok(verified) => Decision::Allow(verified),
-            Err(reason) => Decision::Deny(reason),
+            Ok(verified) => Outcome {
+                decision: Decision::Allow(verified),
+                hint: None,
+            },
+            Err(reason) => {
+                let hint =
+                    (want_hint && reason == VerifyError::BadSignature && self.mode != ResponseMode::Rest)
+                        .then(|| {
+                            let stage = facts.stage.as_deref();
+                            prefix_hint(value, target, &facts.path, stage, &ring, &self.freshness, now)
+                        })
+                        .flatten();
+                Outcome {
+                    decision: Decision::Deny(reason),
+                    hint,
+                }
+            }
         })
     }
 
-    fn record(&self, facts: &RequestFacts<'_>, decision: &Decision, now_ms: u64) {
-        match decision {
+    fn record(&self, facts: &RequestFacts<'_>, outcome: &Outcome, now_ms: u64) {
+        match &outcome.decision {
             Decision::Allow(v) => {
                 tracing::info!(
                     decision = "allow",
@@ -200,11 +237,13 @@ impl<F: RingFetcher> Authorizer<F> {
                     VerifyError::Malformed(m) => Some(m.code()),
                     _ => None,
                 };
+                let hint = outcome.hint.as_ref().map(PrefixHint::message);
                 tracing::info!(
                     decision = "deny",
                     reason = reason.reason(),
                     detail,
                     explanation = %reason,
+                    hint,
                     method = &*facts.method,
                     path = &*facts.path,
                     cf_request_id = facts.cf_request_id.as_deref(),

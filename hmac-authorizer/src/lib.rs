@@ -13,6 +13,7 @@ pub mod events;
 pub mod handler;
 pub mod keys;
 pub mod observability;
+pub mod prefix_hint;
 pub mod response;
 pub mod rotation;
 pub mod rotator;

@@ -11,7 +11,9 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use originsig_core::{sign, verify, Freshness, KeyId, KeyRing, RequestTarget, SigningKey, UnixSeconds};
+use originsig_core::{
+    sign, verify, ApiKind, Freshness, KeyId, KeyRing, RequestTarget, SigningKey, UnixSeconds,
+};
 
 const NOW: UnixSeconds = UnixSeconds::new(1_763_715_900);
 const DOMAIN: &str = "abc123defg.execute-api.us-east-1.amazonaws.com";
@@ -29,8 +31,8 @@ fn key(id: &str, byte: u8) -> SigningKey {
 }
 
 fn benches(c: &mut Criterion) {
-    let target =
-        RequestTarget::from_edge("GET", DOMAIN, "/prod", URI, QUERY).unwrap_or_else(|e| panic!("{e}"));
+    let target = RequestTarget::from_edge("GET", DOMAIN, "/prod", URI, QUERY, ApiKind::HttpApi)
+        .unwrap_or_else(|e| panic!("{e}"));
     let gateway = RequestTarget::from_gateway("GET", DOMAIN, "/prod/api/v1/orders/12345/items/café", QUERY)
         .unwrap_or_else(|e| panic!("{e}"));
     let ring = KeyRing::new(
@@ -53,6 +55,7 @@ fn benches(c: &mut Criterion) {
                 "/prod",
                 black_box(URI),
                 black_box(QUERY),
+                ApiKind::HttpApi,
             )
         })
     });

@@ -32,6 +32,14 @@ pub enum Malformed {
     PathNotUtf8,
     #[error("the path does not start with `/`")]
     PathNotAbsolute,
+    /// HTTP APIs decode the path and cut it at a `?` that decoding produced (`%3F`): the
+    /// authorizer and the backend would see a shorter path than the one signed.
+    #[error("the path decodes to a `?` (from `%3F`), where an HTTP API cuts the path short")]
+    PathTruncated,
+    /// HTTP APIs decode the path twice; after the first decoding this path holds a `%` that does
+    /// not start an escape (from `%25` followed by non-hex), which the HTTP API answers with 400.
+    #[error("after one decoding the path holds a `%` not followed by two hex digits (from `%25`); an HTTP API decodes twice and rejects it with 400")]
+    PathRejected,
     #[error("the path or query is longer than {max} bytes", max = crate::target::MAX_TARGET_PART_LEN)]
     TooLong,
 }
@@ -51,6 +59,8 @@ impl Malformed {
             Malformed::PercentEncoding => "percent_encoding",
             Malformed::PathNotUtf8 => "path_not_utf8",
             Malformed::PathNotAbsolute => "path_not_absolute",
+            Malformed::PathTruncated => "path_truncated",
+            Malformed::PathRejected => "path_rejected",
             Malformed::TooLong => "too_long",
         }
     }

@@ -8,11 +8,11 @@
 //! types, so the same code runs natively in the authorizer and as WebAssembly at the edge.
 //!
 //! ```
-//! use originsig_core::{sign, verify, Freshness, KeyId, KeyRing, RequestTarget, SigningKey, UnixSeconds};
+//! use originsig_core::{sign, verify, ApiKind, Freshness, KeyId, KeyRing, RequestTarget, SigningKey, UnixSeconds};
 //!
 //! let key = SigningKey::new(KeyId::new("k1").unwrap(), vec![7; 32]).unwrap();
 //! let ring = KeyRing::single(key);
-//! let edge = RequestTarget::from_edge("GET", "abc.execute-api.us-east-1.amazonaws.com", "/prod", "/a%20b", "y=2&x=1").unwrap();
+//! let edge = RequestTarget::from_edge("GET", "abc.execute-api.us-east-1.amazonaws.com", "/prod", "/a%20b", "y=2&x=1", ApiKind::HttpApi).unwrap();
 //! let header = sign(&edge, ring.signing_key(), UnixSeconds::new(1_763_715_900));
 //! let gateway = RequestTarget::from_gateway("GET", "abc.execute-api.us-east-1.amazonaws.com", "/prod/a b", "x=1&y=2").unwrap();
 //! let verified = verify(&header.render(), &gateway, &ring, &Freshness::default(), UnixSeconds::new(1_763_715_902)).unwrap();
@@ -34,6 +34,6 @@ pub use error::{KeyError, Malformed, VerifyError};
 pub use header::{SignatureHeader, HEADER_NAME, MAX_HEADER_LEN, VERSION};
 pub use key::{KeyId, SigningKey, KEY_FORMAT, MAX_KEY_LEN, MIN_KEY_LEN};
 pub use keyring::{KeyRing, KeyRole, KEYRING_FORMAT};
-pub use protocol::{sign, verify, verify_header_values, Verified};
-pub use target::{CanonicalPath, CanonicalQuery, Host, Method, RequestTarget, MAX_TARGET_PART_LEN};
+pub use protocol::{sign, single_header_value, verify, verify_header_values, Verified};
+pub use target::{ApiKind, CanonicalPath, CanonicalQuery, Host, Method, RequestTarget, MAX_TARGET_PART_LEN};
 pub use time::{Freshness, UnixSeconds};

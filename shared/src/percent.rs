@@ -16,9 +16,11 @@ fn hex_value(byte: u8) -> Option<u8> {
 }
 
 /// Decodes `%XX` escapes, appending to `out` (one buffer serves many parts); with
-/// `plus_is_space`, a literal `+` decodes to a space (query strings).
-pub(crate) fn decode_into(out: &mut Vec<u8>, input: &str, plus_is_space: bool) -> Result<(), Malformed> {
-    let mut rest = input.as_bytes();
+/// `plus_is_space`, a literal `+` decodes to a space (query strings). The input is bytes, not
+/// text, because the HTTP API path rule decodes a second time what the first pass produced,
+/// which need not be UTF-8 yet (SPEC.md §4).
+pub(crate) fn decode_into(out: &mut Vec<u8>, input: &[u8], plus_is_space: bool) -> Result<(), Malformed> {
+    let mut rest = input;
     loop {
         // Copy the run up to the next byte that decodes to something else, in one go.
         let run = rest
@@ -45,8 +47,14 @@ pub(crate) fn decode_into(out: &mut Vec<u8>, input: &str, plus_is_space: bool) -
     }
 }
 
-/// Uppercase hex digits.
-const HEX: &[u8; 16] = b"0123456789ABCDEF";
+/// The uppercase hex digit of a nibble (`0..=15`; callers pass `byte >> 4` or `byte & 0x0F`).
+fn hex_digit(nibble: u8) -> char {
+    char::from(if nibble < 10 {
+        b'0' + nibble
+    } else {
+        b'A' + (nibble - 10)
+    })
+}
 
 pub(crate) fn is_unreserved(byte: u8) -> bool {
     byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~')
@@ -54,23 +62,16 @@ pub(crate) fn is_unreserved(byte: u8) -> bool {
 
 /// Appends `bytes` to `out` in canonical percent-encoding; `keep_slash` leaves `/` literal.
 pub(crate) fn encode_into(out: &mut String, bytes: &[u8], keep_slash: bool) {
-    let mut rest = bytes;
-    loop {
-        let run = rest
-            .iter()
-            .position(|&b| !(is_unreserved(b) || (keep_slash && b == b'/')))
-            .unwrap_or(rest.len());
-        let (literal, tail) = rest.split_at(run);
-        // The run is ASCII by construction, so this never falls back.
-        out.push_str(std::str::from_utf8(literal).unwrap_or_default());
-        let Some((&byte, tail)) = tail.split_first() else {
-            return;
-        };
-        out.push('%');
-        for nibble in [byte >> 4, byte & 0x0F] {
-            out.push(char::from(HEX.get(usize::from(nibble)).copied().unwrap_or(b'0')));
+    out.reserve(bytes.len());
+    for &byte in bytes {
+        if is_unreserved(byte) || (keep_slash && byte == b'/') {
+            // Unreserved bytes and '/' are ASCII, so each is one char.
+            out.push(char::from(byte));
+        } else {
+            out.push('%');
+            out.push(hex_digit(byte >> 4));
+            out.push(hex_digit(byte & 0x0F));
         }
-        rest = tail;
     }
 }
 
@@ -80,7 +81,7 @@ mod tests {
 
     fn decode(input: &str, plus_is_space: bool) -> Result<Vec<u8>, Malformed> {
         let mut out = Vec::new();
-        decode_into(&mut out, input, plus_is_space).map(|()| out)
+        decode_into(&mut out, input.as_bytes(), plus_is_space).map(|()| out)
     }
 
     #[test]

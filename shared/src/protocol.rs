@@ -4,7 +4,7 @@ use hmac::Mac as _;
 
 use crate::canonical::CanonicalRequest;
 use crate::error::{Malformed, VerifyError};
-use crate::header::SignatureHeader;
+use crate::header::{SignatureHeader, MAX_HEADER_LEN};
 use crate::key::{KeyId, SigningKey};
 use crate::keyring::{KeyRing, KeyRole};
 use crate::target::RequestTarget;
@@ -66,8 +66,8 @@ pub fn verify(
     })
 }
 
-/// Verifies the values of the signature header as a request carried them: none is `Missing`,
-/// more than one is `Malformed(DuplicateHeader)` (never "try each").
+/// Verifies the values of the signature header as the gateway delivered them: one string per
+/// header line, or (HTTP APIs) the lines already joined with `,`. See [`single_header_value`].
 pub fn verify_header_values<'a>(
     values: impl IntoIterator<Item = &'a str>,
     target: &RequestTarget,
@@ -75,12 +75,42 @@ pub fn verify_header_values<'a>(
     freshness: &Freshness,
     now: UnixSeconds,
 ) -> Result<Verified, VerifyError> {
-    let mut values = values.into_iter();
-    match (values.next(), values.next()) {
-        (None, _) => Err(VerifyError::Missing),
-        (Some(value), None) => verify(value, target, ring, freshness, now),
-        (Some(_), Some(_)) => Err(Malformed::DuplicateHeader.into()),
+    verify(single_header_value(values)?, target, ring, freshness, now)
+}
+
+/// The one signature header value among those a request delivered, in SPEC.md §6's order:
+///
+/// 1. any delivered value longer than [`MAX_HEADER_LEN`] bytes → `header_too_long` (before any
+///    other work, whitespace included in the count);
+/// 2. no value → `missing`;
+/// 3. more than one value, or a `,` in the value → `duplicate_header`: HTTP APIs join repeated
+///    headers with `,`, and no v1 value contains one, so a comma means "sent more than once";
+///    several values are refused, never tried in turn;
+/// 4. spaces and tabs around the value (HTTP's optional whitespace, which any hop may keep or
+///    drop) are removed; what is left empty → `missing`.
+///
+/// Whitespace inside the value is left for the strict grammar to refuse.
+pub fn single_header_value<'a>(values: impl IntoIterator<Item = &'a str>) -> Result<&'a str, VerifyError> {
+    let mut first = None;
+    let mut count = 0usize;
+    let mut too_long = false;
+    for value in values {
+        too_long |= value.len() > MAX_HEADER_LEN;
+        count = count.saturating_add(1);
+        first.get_or_insert(value);
     }
+    if too_long {
+        return Err(Malformed::HeaderTooLong.into());
+    }
+    let value = first.ok_or(VerifyError::Missing)?;
+    if count > 1 || value.contains(',') {
+        return Err(Malformed::DuplicateHeader.into());
+    }
+    let value = value.trim_matches([' ', '\t']);
+    if value.is_empty() {
+        return Err(VerifyError::Missing);
+    }
+    Ok(value)
 }
 
 fn check_freshness(
@@ -119,7 +149,15 @@ mod tests {
     }
 
     fn target() -> RequestTarget {
-        RequestTarget::from_edge("GET", "api.example.com", "/prod", "/items/1", "b=2&a=1").unwrap()
+        RequestTarget::from_edge(
+            "GET",
+            "api.example.com",
+            "/prod",
+            "/items/1",
+            "b=2&a=1",
+            crate::ApiKind::HttpApi,
+        )
+        .unwrap()
     }
 
     #[test]
@@ -206,9 +244,22 @@ mod tests {
         };
         assert_eq!(run(&[]), Err(VerifyError::Missing));
         assert!(run(&[&value]).is_ok());
+        let duplicate = Err(VerifyError::Malformed(Malformed::DuplicateHeader));
+        assert_eq!(run(&[&value, &value]), duplicate);
+        assert_eq!(run(&[&format!("{value},{value}")]), duplicate);
+        assert_eq!(run(&[&format!("{value}, ")]), duplicate);
+        // Optional whitespace around the value is not part of it; inside, it is malformed.
+        assert!(run(&[&format!(" \t{value} ")]).is_ok());
+        assert_eq!(run(&[" \t "]), Err(VerifyError::Missing));
+        assert_eq!(run(&[""]), Err(VerifyError::Missing));
         assert_eq!(
-            run(&[&value, &value]),
-            Err(VerifyError::Malformed(Malformed::DuplicateHeader))
+            run(&[&value.replace(";k=", "; k=")]),
+            Err(VerifyError::Malformed(Malformed::HeaderSyntax))
         );
+        // Length is checked first, on the value as delivered, whitespace included.
+        let too_long = Err(VerifyError::Malformed(Malformed::HeaderTooLong));
+        assert_eq!(run(&[&format!("{}{value}", " ".repeat(300))]), too_long);
+        assert_eq!(run(&[&value, &"x".repeat(300)]), too_long);
+        assert_eq!(run(&[&format!("{value},{}", "x".repeat(300))]), too_long);
     }
 }

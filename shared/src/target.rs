@@ -55,28 +55,89 @@ impl Host {
     }
 }
 
-/// Canonical path: the decoded path's bytes, re-encoded (unreserved and `/` literal, everything
-/// else `%XX`). No dot-segment removal, no slash merging; empty becomes `/`.
+/// Which kind of API Gateway API the origin is, which decides how the path reaches its
+/// authorizer (SPEC.md §4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum ApiKind {
+    /// HTTP API (payload 2.0): `rawPath` is the path percent-decoded **twice**, and the request
+    /// is cut at a `?` that the first decoding produces. Captured from real HTTP APIs.
+    #[default]
+    HttpApi,
+    /// REST API (payload 1.0): the path keeps the viewer's encoding; the verifier decodes it
+    /// once.
+    RestApi,
+}
+
+impl ApiKind {
+    /// The name used in bundle options and test vectors: `http_api` or `rest_api`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApiKind::HttpApi => "http_api",
+            ApiKind::RestApi => "rest_api",
+        }
+    }
+
+    /// The inverse of [`ApiKind::as_str`].
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "http_api" => Some(ApiKind::HttpApi),
+            "rest_api" => Some(ApiKind::RestApi),
+            _ => None,
+        }
+    }
+}
+
+/// Canonical path: the path as the verifier will see it decoded, re-encoded (unreserved and
+/// `/` literal, everything else `%XX`). No dot-segment removal, no slash merging; empty
+/// becomes `/`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct CanonicalPath(String);
 
 impl CanonicalPath {
-    /// Edge side: CloudFront's `origin.custom.path` followed by `uri`, both as the viewer sent
-    /// them (percent-encoded). Decoded exactly once.
-    pub fn from_encoded(origin_path: &str, uri: &str) -> Result<Self, Malformed> {
-        if origin_path.len().saturating_add(uri.len()) > MAX_TARGET_PART_LEN {
+    /// Edge side: the path prefix API Gateway will show before `uri` (by default CloudFront's
+    /// `origin.custom.path`) followed by `uri`, both as sent (percent-encoded), decoded as
+    /// `api` will decode it:
+    ///
+    /// - [`ApiKind::HttpApi`]: decode once; a `?` in the result means the HTTP API would cut
+    ///   the path there ([`Malformed::PathTruncated`]); decode the result again; a `%` that
+    ///   does not start an escape at that point means the HTTP API would answer 400
+    ///   ([`Malformed::PathRejected`]);
+    /// - [`ApiKind::RestApi`]: decode once.
+    ///
+    /// The decoded bytes must be UTF-8 (API Gateway hands the path over as a JSON string).
+    pub fn from_edge(path_prefix: &str, uri: &str, api: ApiKind) -> Result<Self, Malformed> {
+        if path_prefix.len().saturating_add(uri.len()) > MAX_TARGET_PART_LEN {
             return Err(Malformed::TooLong);
         }
-        let mut decoded = Vec::with_capacity(origin_path.len() + uri.len());
-        percent::decode_into(&mut decoded, origin_path, false)?;
-        percent::decode_into(&mut decoded, uri, false)?;
-        // API Gateway reports the decoded path as a JSON string, so only UTF-8 can agree.
+        let mut once = Vec::with_capacity(path_prefix.len() + uri.len());
+        percent::decode_into(&mut once, path_prefix.as_bytes(), false)?;
+        percent::decode_into(&mut once, uri.as_bytes(), false)?;
+        let decoded = match api {
+            ApiKind::RestApi => once,
+            ApiKind::HttpApi => {
+                if once.contains(&b'?') {
+                    return Err(Malformed::PathTruncated);
+                }
+                if !once.contains(&b'%') {
+                    once // the second decoding would change nothing
+                } else {
+                    let mut twice = Vec::with_capacity(once.len());
+                    percent::decode_into(&mut twice, &once, false).map_err(|_| Malformed::PathRejected)?;
+                    twice
+                }
+            }
+        };
         let decoded = String::from_utf8(decoded).map_err(|_| Malformed::PathNotUtf8)?;
         Self::from_decoded(&decoded)
     }
 
-    /// Authorizer side: API Gateway HTTP API `rawPath` (already decoded, stage prefix included).
-    /// Not decoded again: a `%` here is a literal percent sign.
+    /// REST API verifier side: `requestContext.path`, still percent-encoded, decoded once.
+    pub fn from_rest_path(path: &str) -> Result<Self, Malformed> {
+        Self::from_edge("", path, ApiKind::RestApi)
+    }
+
+    /// HTTP API verifier side: `rawPath` as API Gateway gives it (already decoded, stage
+    /// prefix included). Not decoded again: a `%` here is a literal percent sign.
     pub fn from_decoded(path: &str) -> Result<Self, Malformed> {
         if path.len() > MAX_TARGET_PART_LEN {
             return Err(Malformed::TooLong);
@@ -172,7 +233,7 @@ fn recode(raw: &str) -> Result<Cow<'_, str>, Malformed> {
         return Ok(Cow::Borrowed(raw));
     }
     let mut decoded = Vec::with_capacity(raw.len());
-    percent::decode_into(&mut decoded, raw, true)?;
+    percent::decode_into(&mut decoded, raw.as_bytes(), true)?;
     Ok(Cow::Owned(encode(&decoded).into_owned()))
 }
 
@@ -198,18 +259,20 @@ pub struct RequestTarget {
 }
 
 impl RequestTarget {
-    /// The edge's view: what CloudFront will send to the custom origin.
+    /// The edge's view: what CloudFront will send to the custom origin, and how `api` will
+    /// present it to its authorizer (see [`CanonicalPath::from_edge`]).
     pub fn from_edge(
         method: &str,
         origin_domain: &str,
-        origin_path: &str,
+        path_prefix: &str,
         uri: &str,
         querystring: &str,
+        api: ApiKind,
     ) -> Result<Self, Malformed> {
         Ok(RequestTarget {
             method: Method::new(method)?,
             host: Host::new(origin_domain)?,
-            path: CanonicalPath::from_encoded(origin_path, uri)?,
+            path: CanonicalPath::from_edge(path_prefix, uri, api)?,
             query: CanonicalQuery::from_raw(querystring)?,
         })
     }
@@ -242,13 +305,15 @@ mod tests {
             ("", "/a%2Fb", "/a/b"),
             ("", "/a+b", "/a+b"),
             ("", "/a%2Bb", "/a+b"),
-            ("", "/100%25", "/100%"),
+            ("", "/100%2525", "/100%"),
+            ("", "/a%252Fb", "/a/b"),
+            ("", "/a%253Fb", "/a?b"),
             ("/v1", "/", "/v1/"),
             ("", "/a/../b/", "/a/../b/"),
         ];
         for (origin, uri, raw_path) in cases {
             assert_eq!(
-                CanonicalPath::from_encoded(origin, uri).unwrap(),
+                CanonicalPath::from_edge(origin, uri, ApiKind::HttpApi).unwrap(),
                 CanonicalPath::from_decoded(raw_path).unwrap(),
                 "{origin}{uri} vs {raw_path}"
             );
@@ -256,14 +321,34 @@ mod tests {
     }
 
     #[test]
+    fn rest_paths_are_decoded_once() {
+        for (uri, rest_path) in [
+            ("/a%252Fb", "/a%252Fb"),
+            ("/100%25", "/100%25"),
+            ("/a%3Fb", "/a%3fb"),
+        ] {
+            assert_eq!(
+                CanonicalPath::from_edge("", uri, ApiKind::RestApi).unwrap(),
+                CanonicalPath::from_rest_path(rest_path).unwrap(),
+                "{uri}"
+            );
+        }
+    }
+
+    #[test]
     fn path_errors() {
+        let http = |uri| CanonicalPath::from_edge("", uri, ApiKind::HttpApi);
+        assert_eq!(http("/%FF"), Err(Malformed::PathNotUtf8));
+        assert_eq!(http("/%25FF"), Err(Malformed::PathNotUtf8));
+        assert_eq!(http("/%G0"), Err(Malformed::PercentEncoding));
+        assert_eq!(http("/100%25"), Err(Malformed::PathRejected));
+        assert_eq!(http("/a%3Fb"), Err(Malformed::PathTruncated));
+        assert_eq!(http("/a%3fb"), Err(Malformed::PathTruncated));
         assert_eq!(
-            CanonicalPath::from_encoded("", "/%FF"),
-            Err(Malformed::PathNotUtf8)
-        );
-        assert_eq!(
-            CanonicalPath::from_encoded("", "/%G0"),
-            Err(Malformed::PercentEncoding)
+            CanonicalPath::from_edge("", "/100%25", ApiKind::RestApi)
+                .unwrap()
+                .as_str(),
+            "/100%25"
         );
         assert_eq!(CanonicalPath::from_decoded("a"), Err(Malformed::PathNotAbsolute));
         assert_eq!(CanonicalPath::from_decoded("").unwrap().as_str(), "/");

@@ -27,12 +27,25 @@ def key_by_role():
     return keys
 
 
-def edge(uri="/", querystring="", method="GET", origin_domain=API, origin_path="", at=NOW):
-    return dict(at=at, method=method, origin_domain=origin_domain, origin_path=origin_path, uri=uri, querystring=querystring)
+def edge(uri="/", querystring="", method="GET", origin_domain=API, path_prefix="", at=NOW, api="http_api"):
+    """What the edge signs: `path_prefix` is what API Gateway shows before `uri` (by default
+    CloudFront's origin path); `api` the kind of API behind the origin."""
+    return dict(at=at, method=method, origin_domain=origin_domain, path_prefix=path_prefix, uri=uri,
+                querystring=querystring, api=api)
 
 
 def gateway(raw_path="/", raw_query_string="", method="GET", domain_name=API, now=NOW, **extra):
-    return dict(now=now, method=method, domain_name=domain_name, raw_path=raw_path, raw_query_string=raw_query_string, **extra)
+    """What an HTTP API authorizer (payload 2.0) is given."""
+    return dict(now=now, api="http_api", method=method, domain_name=domain_name, raw_path=raw_path,
+                raw_query_string=raw_query_string, **extra)
+
+
+def rest(path="/", query_pairs=(), method="GET", domain_name=API, now=NOW, **extra):
+    """What a REST API REQUEST authorizer is given: the path still encoded, the query decoded."""
+    return dict(now=now, api="rest_api", method=method, domain_name=domain_name, path=path,
+                query_pairs=[list(p) for p in query_pairs], **extra)
+
+VALID_LOOKING = "v1;t=1763715900;k=key-current;s=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 
 
 def ok(name, description, e, g, role="current"):
@@ -50,6 +63,10 @@ def deny(name, description, g, reason, detail=None, e=None, role="current", tamp
     return case
 
 
+def ok_tampered(name, description, e, g, tamper):
+    return dict(ok(name, description, e, g), tamper=tamper)
+
+
 def sign_error(name, description, e, detail):
     return dict(name=name, description=description, signing_key="current", sign=e, sign_error=detail)
 
@@ -62,11 +79,11 @@ def tamper_last_signature_char(header):
 CASES = [
     ok("root", "GET / on the default stage, no query", edge("/"), gateway("/")),
     ok("named-stage", "Named stage: the origin path /prod is prepended at the edge; rawPath carries it too",
-       edge("/items/42", origin_path="/prod"), gateway("/prod/items/42")),
+       edge("/items/42", path_prefix="/prod"), gateway("/prod/items/42")),
     ok("named-stage-root", "Stage root: origin path + uri '/' is '/prod/', trailing slash kept",
-       edge("/", origin_path="/prod"), gateway("/prod/")),
+       edge("/", path_prefix="/prod"), gateway("/prod/")),
     ok("custom-domain-base-path", "Custom domain with API mapping 'v1': the base path stays in rawPath",
-       edge("/orders", origin_domain="api.example.com", origin_path="/v1"),
+       edge("/orders", origin_domain="api.example.com", path_prefix="/v1"),
        gateway("/v1/orders", domain_name="api.example.com")),
     ok("encoded-space", "The edge sees %20, API Gateway reports a decoded space", edge("/a%20b"), gateway("/a b")),
     ok("utf8-path", "UTF-8 path: percent-encoded at the edge, decoded in rawPath",
@@ -76,9 +93,16 @@ CASES = [
        edge("/a%2Fb"), gateway("/a/b")),
     ok("plus-in-path", "'+' in a path is a literal plus, encoded %2B", edge("/a+b"), gateway("/a+b")),
     ok("encoded-plus-in-path", "%2B in a path is the same literal plus", edge("/a%2Bb"), gateway("/a+b")),
-    ok("literal-percent", "%25 at the edge is a literal '%' in rawPath, never decoded twice",
-       edge("/100%25"), gateway("/100%")),
-    ok("double-encoded", "%252F is decoded once only: a literal '%2F'", edge("/a%252Fb"), gateway("/a%2Fb")),
+    # HTTP APIs decode the path twice (captured from real HTTP APIs: tests/fixtures/http-api-paths.json).
+    ok("double-encoded-slash", "HTTP APIs decode twice: %252F reaches the authorizer as '/'",
+       edge("/a%252Fb"), gateway("/a/b")),
+    ok("literal-percent", "A literal '%' needs %2525 at the edge: decoded twice it is '%' in rawPath",
+       edge("/100%2525"), gateway("/100%")),
+    ok("double-encoded-question-mark", "%253F decodes to '%3F', then to a '?' that no longer cuts the path",
+       edge("/a%253Fb"), gateway("/a?b")),
+    ok("encoded-hash", "%23 is a '#' in rawPath, kept", edge("/hash%23value"), gateway("/hash#value")),
+    ok("double-encoded-utf8", "UTF-8 escapes encoded twice decode to the same text",
+       edge("/caf%25C3%25A9"), gateway("/café")),
     ok("dot-segments-kept", "No dot-segment removal: '..' is signed as sent", edge("/a/../b"), gateway("/a/../b")),
     ok("double-slash-kept", "No slash merging", edge("//a//b/"), gateway("//a//b/")),
     ok("unreserved-decoded", "%7E is the unreserved '~' and canonicalises to it", edge("/%7Euser"), gateway("/~user")),
@@ -138,9 +162,9 @@ CASES = [
     deny("other-query", "A signature for ?id=1 used with ?id=2", gateway("/", "id=2"), "bad_signature", e=edge("/", "id=1")),
     deny("other-host", "A signature for one API used on another", gateway("/", domain_name="other.execute-api.us-east-1.amazonaws.com"),
          "bad_signature", e=edge("/")),
-    deny("other-stage", "A signature for /prod used on /dev", gateway("/dev/items"), "bad_signature", e=edge("/items", origin_path="/prod")),
-    deny("decoded-question-mark", "API Gateway decodes %3F and cuts rawPath there: the request fails closed",
-         gateway("/a"), "bad_signature", e=edge("/a%3Fb")),
+    deny("other-stage", "A signature for /prod used on /dev", gateway("/dev/items"), "bad_signature", e=edge("/items", path_prefix="/prod")),
+    deny("truncated-path-fails-closed", "Were %3F signed, the authorizer would see the cut rawPath: a deny",
+         gateway("/a"), "bad_signature", e=edge("/a", "b")),
     deny("gateway-path-not-absolute", "A rawPath without a leading '/' is refused before any key is used",
          gateway("items", header_values=["v1;t=1763715900;k=key-current;s=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"]),
          "malformed", "path_not_absolute"),
@@ -149,6 +173,33 @@ CASES = [
     sign_error("non-utf8-path", "%FF in a path cannot match API Gateway's decoded rawPath: the edge refuses to sign",
                edge("/%FF"), "path_not_utf8"),
     sign_error("bad-escape", "'%' not followed by two hex digits", edge("/a%zz"), "percent_encoding"),
+    sign_error("decoded-question-mark", "HTTP APIs decode %3F and cut rawPath there: the edge refuses (400)",
+               edge("/a%3Fb"), "path_truncated"),
+    sign_error("percent-then-non-hex", "HTTP APIs decode twice and answer 400 to %25 followed by non-hex: the edge refuses",
+               edge("/percent%25done"), "path_rejected"),
+    sign_error("non-utf8-after-second-decoding", "%25FF decodes twice to the byte FF, not UTF-8", edge("/%25FF"),
+               "path_not_utf8"),
+    # REST APIs keep the path's encoding: the verifier decodes it once.
+    ok("rest-double-encoded", "REST: %252F is decoded once, a literal '%2F'",
+       edge("/prod/a%252Fb", api="rest_api"), rest("/prod/a%252Fb")),
+    ok("rest-literal-percent", "REST: %25 is a literal '%'", edge("/100%25", api="rest_api"), rest("/100%25")),
+    ok("rest-question-mark", "REST: %3F stays in the path", edge("/a%3Fb", api="rest_api"), rest("/a%3fb")),
+    ok("rest-query", "REST: decoded query pairs canonicalise as the raw query does",
+       edge("/", "b=x+y&a=%2F&a=1", api="rest_api"), rest("/", [("b", "x y"), ("a", "/"), ("a", "1")])),
+    deny("rest-other-path", "REST: a signature for /a used on /b", rest("/b"), "bad_signature", e=edge("/a", api="rest_api")),
+    # The header value as delivered (SPEC §6, order of checks).
+    ok_tampered("whitespace-around", "Spaces and tabs around the value are not part of it (HTTP optional whitespace)",
+                edge("/"), gateway("/"), "whitespace"),
+    deny("whitespace-only", "A value of only spaces is missing", gateway("/", header_values=["   "]), "missing"),
+    deny("whitespace-inside", "Whitespace inside the value is malformed", gateway("/", header_values=[
+        VALID_LOOKING.replace(";k=", "; k=")]), "malformed", "header_syntax"),
+    deny("padded-past-limit", "Length is counted first, whitespace included: 300 spaces + a valid value",
+         gateway("/"), "malformed", "header_too_long", e=edge("/"), tamper="pad300"),
+    deny("comma-joined", "HTTP APIs join repeated headers with ','; a comma means the header came twice",
+         gateway("/"), "malformed", "duplicate_header", e=edge("/"), tamper="comma"),
+    deny("bare-version", "A bare 'v1' is malformed", gateway("/", header_values=["v1"]), "malformed", "header_syntax"),
+    deny("too-long-before-duplicate", "A too long value is reported before a duplicate",
+         gateway("/", header_values=[VALID_LOOKING, "x" * 300]), "malformed", "header_too_long"),
     sign_error("bad-escape-in-query", "A truncated escape in the query", edge("/", "a=%2"), "percent_encoding"),
     sign_error("huge-uri", "Past the 16 KiB bound on path input", edge("/" + "a" * 16384), "too_long"),
     sign_error("port-in-host", "The origin domain is a name, never host:port", edge("/", origin_domain="api.example.com:443"), "host"),
@@ -161,7 +212,7 @@ def build(case, keys):
         e = case["sign"]
         kid, key_bytes = keys[case["signing_key"]]
         try:
-            target = ref.edge_target(e["method"], e["origin_domain"], e["origin_path"], e["uri"], e["querystring"])
+            target = ref.edge_target(e["method"], e["origin_domain"], e["path_prefix"], e["uri"], e["querystring"], e["api"])
         except ref.Rejected as rejected:
             assert case.get("sign_error") == rejected.detail, (case["name"], rejected.detail)
             return out
@@ -175,11 +226,20 @@ def build(case, keys):
                 values = [tamper_last_signature_char(header)]
             elif case.get("tamper") == "duplicate":
                 values = [header, header]
+            elif case.get("tamper") == "whitespace":
+                values = [" \t" + header + " "]
+            elif case.get("tamper") == "pad300":
+                values = [" " * 300 + header]
+            elif case.get("tamper") == "comma":
+                values = [header + "," + header]
             out["verify"] = dict(case["verify"], header_values=values)
     g = out["verify"]
     ring = {kid: (role, kb) for role, (kid, kb) in keys.items() if role != "outsider"}
     try:
-        target = ref.gateway_target(g["method"], g["domain_name"], g["raw_path"], g["raw_query_string"])
+        if g["api"] == "rest_api":
+            target = ref.rest_target(g["method"], g["domain_name"], g["path"], g["query_pairs"])
+        else:
+            target = ref.gateway_target(g["method"], g["domain_name"], g["raw_path"], g["raw_query_string"])
         kid, role, _ = ref.verify(g["header_values"], target, ring, g["now"],
                                   g.get("max_age_secs", 60), g.get("max_future_secs", 5))
         got = ("ok", None, role)

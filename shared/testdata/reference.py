@@ -34,8 +34,9 @@ def _malformed(detail):
 
 
 def percent_decode(text, plus_is_space):
+    """Decodes %XX escapes of `text` (str or bytes) to bytes."""
     out = bytearray()
-    raw = text.encode("utf-8")
+    raw = text if isinstance(text, bytes) else text.encode("utf-8")
     i = 0
     while i < len(raw):
         byte = raw[i]
@@ -84,15 +85,36 @@ def path_from_decoded(path):
     return percent_encode(path.encode("utf-8"), keep_slash=True)
 
 
-def path_from_encoded(origin_path, uri):
-    if len(origin_path.encode("utf-8")) + len(uri.encode("utf-8")) > MAX_PART_LEN:
+API_KINDS = ("http_api", "rest_api")
+
+
+def path_from_edge(path_prefix, uri, api="http_api"):
+    """The path as `api` will hand it to its authorizer, canonicalised (SPEC §4).
+
+    HTTP API: decoded twice, and cut at a '?' the first decoding produced (so refused here);
+    REST API: decoded once."""
+    if len(path_prefix.encode("utf-8")) + len(uri.encode("utf-8")) > MAX_PART_LEN:
         raise _malformed("too_long")
-    decoded = percent_decode(origin_path, False) + percent_decode(uri, False)
+    decoded = percent_decode(path_prefix, False) + percent_decode(uri, False)
+    if api == "http_api":
+        if b"?" in decoded:
+            raise _malformed("path_truncated")
+        try:
+            decoded = percent_decode(decoded, False)
+        except Rejected:
+            raise _malformed("path_rejected") from None
+    elif api != "rest_api":
+        raise ValueError(f"unknown api kind {api!r}")
     try:
         text = decoded.decode("utf-8")
     except UnicodeDecodeError:
         raise _malformed("path_not_utf8") from None
     return path_from_decoded(text)
+
+
+def path_from_rest(path):
+    """REST API authorizers see the path still encoded; it is decoded once."""
+    return path_from_edge("", path, "rest_api")
 
 
 def canonical_query(raw):
@@ -113,12 +135,25 @@ def canonical_query(raw):
     return "&".join(f"{k}={v}" for k, v in pairs)
 
 
-def edge_target(method_, origin_domain, origin_path, uri, querystring):
-    return (method(method_), host(origin_domain), path_from_encoded(origin_path, uri), canonical_query(querystring))
+def edge_target(method_, origin_domain, path_prefix, uri, querystring, api="http_api"):
+    return (method(method_), host(origin_domain), path_from_edge(path_prefix, uri, api), canonical_query(querystring))
 
 
 def gateway_target(method_, domain_name, raw_path, raw_query_string):
     return (method(method_), host(domain_name), path_from_decoded(raw_path), canonical_query(raw_query_string))
+
+
+def rest_target(method_, domain_name, path, query_pairs):
+    """REST API REQUEST authorizer: the encoded path and the decoded query pairs."""
+    if sum(len(k.encode("utf-8")) + len(v.encode("utf-8")) + 2 for k, v in query_pairs) > MAX_PART_LEN:
+        raise _malformed("too_long")
+    pairs = sorted(
+        ((percent_encode(k.encode("utf-8"), False), percent_encode(v.encode("utf-8"), False))
+         for k, v in query_pairs if k or v),
+        key=lambda kv: (kv[0].encode(), kv[1].encode()),
+    )
+    query = "&".join(f"{k}={v}" for k, v in pairs)
+    return (method(method_), host(domain_name), path_from_rest(path), query)
 
 
 def canonical_request(timestamp, key_id, target):
@@ -169,13 +204,23 @@ def parse_header(value):
     return int(t), k, sig
 
 
+def single_header_value(values):
+    """The one header value among those delivered (SPEC §6, order of checks)."""
+    if any(len(v.encode("utf-8")) > MAX_HEADER_LEN for v in values):
+        raise _malformed("header_too_long")
+    if len(values) == 0:
+        raise Rejected("missing")
+    if len(values) > 1 or "," in values[0]:
+        raise _malformed("duplicate_header")
+    value = values[0].strip(" \t")
+    if value == "":
+        raise Rejected("missing")
+    return value
+
+
 def verify(header_values, target, ring, now, max_age_secs=60, max_future_secs=5):
     """ring: {key_id: (role, key_bytes)}. Returns (key_id, role, skew) or raises Rejected."""
-    if len(header_values) == 0:
-        raise Rejected("missing")
-    if len(header_values) > 1:
-        raise _malformed("duplicate_header")
-    timestamp, key_id, sig = parse_header(header_values[0])
+    timestamp, key_id, sig = parse_header(single_header_value(header_values))
     if key_id not in ring:
         raise Rejected("unknown_key")
     role, key_bytes = ring[key_id]

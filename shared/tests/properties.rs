@@ -10,7 +10,7 @@
 )]
 
 use originsig_core::{
-    sign, verify, CanonicalPath, CanonicalQuery, Freshness, KeyId, KeyRing, Method, RequestTarget,
+    sign, verify, ApiKind, CanonicalPath, CanonicalQuery, Freshness, KeyId, KeyRing, Method, RequestTarget,
     SignatureHeader, SigningKey, UnixSeconds, VerifyError,
 };
 use proptest::prelude::*;
@@ -58,6 +58,14 @@ fn viewer_encoding(path: &str, choices: &[(bool, bool)]) -> String {
     out
 }
 
+/// What a viewer sends so that an HTTP API, which decodes twice, reports `path` as `rawPath`:
+/// a viewer encoding of a viewer encoding, the inner one escaping every `?` (a literal `?` after
+/// the first decoding would cut the path).
+fn http_api_viewer_encoding(path: &str, inner: &[(bool, bool)], outer: &[(bool, bool)]) -> String {
+    let once = viewer_encoding(path, inner).replace('?', "%3F");
+    viewer_encoding(&once, outer)
+}
+
 fn query() -> impl Strategy<Value = String> {
     proptest::collection::vec(("[a-z%+=~/ é]{0,6}", "[a-zA-Z0-9%+=~/ é&]{0,8}"), 0..6).prop_map(|pairs| {
         pairs
@@ -85,14 +93,40 @@ proptest! {
 
     #[test]
     fn canonical_path_is_idempotent(path in decoded_path()) {
+        // A canonical path is an encoding of the decoded path, so decoding it once gives it back.
         let canonical = CanonicalPath::from_decoded(&path).unwrap();
-        prop_assert_eq!(&CanonicalPath::from_encoded("", canonical.as_str()).unwrap(), &canonical);
+        prop_assert_eq!(&CanonicalPath::from_rest_path(canonical.as_str()).unwrap(), &canonical);
     }
 
     #[test]
-    fn edge_and_gateway_agree_on_paths(path in decoded_path(), choices in proptest::collection::vec(any::<(bool, bool)>(), 1..8)) {
+    fn edge_and_http_api_agree_on_paths(
+        path in decoded_path(),
+        inner in proptest::collection::vec(any::<(bool, bool)>(), 1..8),
+        outer in proptest::collection::vec(any::<(bool, bool)>(), 1..8),
+    ) {
+        let encoded = http_api_viewer_encoding(&path, &inner, &outer);
+        prop_assert_eq!(
+            CanonicalPath::from_edge("", &encoded, ApiKind::HttpApi).unwrap(),
+            CanonicalPath::from_decoded(&path).unwrap()
+        );
+    }
+
+    #[test]
+    fn edge_and_rest_api_agree_on_paths(path in decoded_path(), choices in proptest::collection::vec(any::<(bool, bool)>(), 1..8)) {
         let encoded = viewer_encoding(&path, &choices);
-        prop_assert_eq!(CanonicalPath::from_encoded("", &encoded).unwrap(), CanonicalPath::from_decoded(&path).unwrap());
+        prop_assert_eq!(
+            CanonicalPath::from_edge("", &encoded, ApiKind::RestApi).unwrap(),
+            CanonicalPath::from_rest_path(&encoded).unwrap()
+        );
+        prop_assert_eq!(CanonicalPath::from_rest_path(&encoded).unwrap(), CanonicalPath::from_decoded(&path).unwrap());
+    }
+
+    #[test]
+    fn http_api_edge_refuses_what_the_gateway_would_cut_or_reject(
+        head in "[a-z]{0,4}", tail in "[a-z]{0,4}", inner in "%3[Ff]|%25[g-z]",
+    ) {
+        let result = CanonicalPath::from_edge("", &format!("/{head}{inner}{tail}"), ApiKind::HttpApi);
+        prop_assert!(result.is_err(), "{:?}", result);
     }
 
     #[test]
@@ -111,7 +145,8 @@ proptest! {
     #[test]
     fn sign_then_verify_round_trips(method in "[A-Z]{1,16}", path in decoded_path(), raw in query(), age in 0u64..=60) {
         let ring = ring();
-        let edge = RequestTarget::from_edge(&method, "h.example", "", &viewer_encoding(&path, &[(true, true)]), &raw).unwrap();
+        let viewer = http_api_viewer_encoding(&path, &[(true, true)], &[(false, true)]);
+        let edge = RequestTarget::from_edge(&method, "h.example", "", &viewer, &raw, ApiKind::HttpApi).unwrap();
         let header = sign(&edge, ring.signing_key(), UnixSeconds::new(NOW));
         let gateway = RequestTarget::from_gateway(&method, "h.example", &path, &raw).unwrap();
         let verified = verify(&header.render(), &gateway, &ring, &Freshness::default(), UnixSeconds::new(NOW + age));
@@ -137,7 +172,7 @@ proptest! {
         let changed = match field {
             0 => mutate("GET", &|b| b.is_ascii_uppercase()).map(|m| RequestTarget { method: Method::new(&m).unwrap(), ..target.clone() }),
             1 => mutate("h.example", &|b| b.is_ascii_lowercase()).map(|h| RequestTarget::from_gateway("GET", &h, &path, &raw).unwrap()),
-            2 => mutate(&path_c, &|b| b.is_ascii_alphanumeric()).and_then(|p| CanonicalPath::from_encoded("", &p).ok()).map(|path| RequestTarget { path, ..target.clone() }),
+            2 => mutate(&path_c, &|b| b.is_ascii_alphanumeric()).and_then(|p| CanonicalPath::from_rest_path(&p).ok()).map(|path| RequestTarget { path, ..target.clone() }),
             _ => mutate(&query_c, &|b| b.is_ascii_alphanumeric()).and_then(|q| CanonicalQuery::from_raw(&q).ok()).map(|query| RequestTarget { query, ..target.clone() }),
         };
         if let Some(changed) = changed {
@@ -165,10 +200,13 @@ proptest! {
     #[test]
     fn parsers_never_panic(input in any::<String>(), origin in any::<String>()) {
         let _ = SignatureHeader::parse(&input);
-        let _ = CanonicalPath::from_encoded(&origin, &input);
+        for api in [ApiKind::HttpApi, ApiKind::RestApi] {
+            let _ = CanonicalPath::from_edge(&origin, &input, api);
+            let _ = RequestTarget::from_edge(&origin, &input, &origin, &input, &input, api);
+        }
         let _ = CanonicalPath::from_decoded(&input);
         let _ = CanonicalQuery::from_raw(&input);
-        let _ = RequestTarget::from_edge(&origin, &input, &origin, &input, &input);
+        let _ = originsig_core::single_header_value([input.as_str(), origin.as_str()]);
         let _ = KeyRing::from_keyring_json(&input);
         let _ = SigningKey::from_secret_value(&input);
     }

@@ -12,7 +12,8 @@
 use std::path::{Path, PathBuf};
 
 use originsig_core::{
-    sign, verify_header_values, Freshness, KeyRing, RequestTarget, SigningKey, UnixSeconds, VerifyError,
+    sign, verify_header_values, ApiKind, CanonicalPath, CanonicalQuery, Freshness, Host, KeyRing, Malformed,
+    Method, RequestTarget, SigningKey, UnixSeconds, VerifyError,
 };
 use serde_json::Value;
 
@@ -56,9 +57,10 @@ fn check(path: &Path, ring: &KeyRing) {
         let target = RequestTarget::from_edge(
             str_of(edge, "method"),
             str_of(edge, "origin_domain"),
-            str_of(edge, "origin_path"),
+            str_of(edge, "path_prefix"),
             str_of(edge, "uri"),
             str_of(edge, "querystring"),
+            api_kind(edge),
         );
         match vector.get("sign_error") {
             Some(expected) => {
@@ -98,14 +100,7 @@ fn check(path: &Path, ring: &KeyRing) {
         .iter()
         .map(|v| v.as_str().unwrap())
         .collect();
-    let result = RequestTarget::from_gateway(
-        str_of(gw, "method"),
-        str_of(gw, "domain_name"),
-        str_of(gw, "raw_path"),
-        str_of(gw, "raw_query_string"),
-    )
-    .map_err(VerifyError::from)
-    .and_then(|target| {
+    let result = verifier_target(gw).map_err(VerifyError::from).and_then(|target| {
         verify_header_values(
             values,
             &target,
@@ -131,6 +126,37 @@ fn check(path: &Path, ring: &KeyRing) {
             );
         }
         (expected, Ok(_)) => panic!("{name}: expected {expected}, got ok"),
+    }
+}
+
+fn api_kind(part: &Value) -> ApiKind {
+    ApiKind::from_name(str_of(part, "api")).unwrap()
+}
+
+/// The target as the vector's verifier sees it: an HTTP API's `rawPath` and `rawQueryString`,
+/// or a REST API's encoded path and decoded query pairs.
+fn verifier_target(gw: &Value) -> Result<RequestTarget, Malformed> {
+    match api_kind(gw) {
+        ApiKind::HttpApi => RequestTarget::from_gateway(
+            str_of(gw, "method"),
+            str_of(gw, "domain_name"),
+            str_of(gw, "raw_path"),
+            str_of(gw, "raw_query_string"),
+        ),
+        ApiKind::RestApi => {
+            let pairs: Vec<(&str, &str)> = gw["query_pairs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| (p[0].as_str().unwrap(), p[1].as_str().unwrap()))
+                .collect();
+            Ok(RequestTarget {
+                method: Method::new(str_of(gw, "method"))?,
+                host: Host::new(str_of(gw, "domain_name"))?,
+                path: CanonicalPath::from_rest_path(str_of(gw, "path"))?,
+                query: CanonicalQuery::from_decoded_pairs(pairs)?,
+            })
+        }
     }
 }
 

@@ -74,7 +74,6 @@ def main(mode):
     cold = load("cold_start.json") or {}
     core = {n: criterion("core", n) for n in ["canonicalise_edge", "canonicalise_gateway", "sign", "verify_hit", "verify_bad_signature", "verify_unknown_key"]}
     auth = {n: criterion("authorizer", n) for n in ["handler_v2_simple", "handler_v2_iam", "handler_rest", "peer_static_header", "peer_get_secret_value_per_request", "handler_v2_simple_with_log_line", "part_read_v2_event", "part_decide", "part_write_response", "runtime_event_as_raw_value"]}
-    edge_native = criterion("edge", "sign_origin_request_json") or criterion("edge_sign_origin_request_json", "")
     py_ns = py.get("nsPerCall")
     handler = auth["handler_v2_simple"]
     speedup = None if handler is None or py_ns is None else py_ns / handler
@@ -145,7 +144,6 @@ def main(mode):
     print("|---|---|")
     for name, value in core.items():
         print(f"| core `{name}` | {ns(value)} |")
-    print(f"| edge signer, native: origin-request event JSON → signed JSON | {ns(edge_native)} |")
     if edge:
         print(f"| edge handler under Node (real bundle), per request | {ns(edge['oursNs'])} |")
         print(f"| node:crypto peer under Node, per request | {ns(edge['peerNs'])} |")

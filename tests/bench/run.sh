@@ -19,12 +19,12 @@ python3 edge-signer/bundle.py --key-file shared/testdata/keyring.json --out targ
 say "edge: the real bundle vs the node:crypto peer (Node)"
 node edge-signer/node/bench/edge.bench.mjs > target/bench/edge.json
 
-say "criterion: core, native edge signer, authorizer handler and the seed designs"
+say "criterion: core, authorizer handler and the seed designs"
 if [ "$QUICK" = 1 ]; then
   # Each benchmark once, in the test profile the test command has already built (no LTO rebuild).
-  cargo test --locked --benches -p originsig-core -p originsig-edge-signer -p originsig-hmac-authorizer >&2
+  cargo test --locked --benches -p originsig-core -p originsig-hmac-authorizer >&2
 else
-  cargo bench --locked -p originsig-core -p originsig-edge-signer -p originsig-hmac-authorizer >&2
+  cargo bench --locked -p originsig-core -p originsig-hmac-authorizer >&2
 fi
 
 say "Python HMAC verifier peer"

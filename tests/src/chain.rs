@@ -10,7 +10,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
 use crate::edge::{start_edge, EdgeHost, OriginConfig};
-use crate::gateway::{start_gateway, GatewayConfig};
+use crate::gateway::{start_gateway, CustomDomain, GatewayConfig};
 use crate::repo;
 use crate::runtime_api::RuntimeApi;
 
@@ -39,8 +39,8 @@ pub struct ChainOptions {
     pub origin_path: String,
     /// The HTTP API's named stage (`None` for `$default`).
     pub stage: Option<String>,
-    /// Custom-domain base paths the gateway also routes (`v1`).
-    pub base_paths: Vec<String>,
+    /// Custom domains the gateway also serves (each with the `rawPath` behaviour to emulate).
+    pub custom_domains: Vec<CustomDomain>,
     pub upstream: Option<String>,
     /// Extra `edge-signer/bundle.py` options (`--cache-ttl 1`, …).
     pub bundle_args: Vec<String>,
@@ -62,7 +62,7 @@ impl ChainOptions {
             origin_domain: "abc123defg.execute-api.localhost".to_owned(),
             origin_path: "/prod".to_owned(),
             stage: Some("prod".to_owned()),
-            base_paths: Vec::new(),
+            custom_domains: Vec::new(),
             upstream: None,
             bundle_args: Vec::new(),
             authorizer_env: Vec::new(),
@@ -184,7 +184,7 @@ impl LocalChain {
             options.gateway_port,
             GatewayConfig {
                 stage: options.stage.clone(),
-                base_paths: options.base_paths.clone(),
+                custom_domains: options.custom_domains.clone(),
                 upstream: options.upstream.clone(),
             },
             runtime.clone(),

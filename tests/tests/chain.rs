@@ -15,6 +15,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use originsig_core::{sign, KeyRing, RequestTarget, UnixSeconds};
 use originsig_tests::chain::{binary, ChainKeys, ChainOptions, LocalChain};
+use originsig_tests::gateway::{CustomDomain, MappingPath};
 use originsig_tests::moto::MotoServer;
 use originsig_tests::repo;
 use serde_json::Value;
@@ -181,39 +182,156 @@ async fn a_captured_request_replayed_after_the_window_is_refused() {
 }
 
 #[tokio::test]
-async fn stages_base_paths_encodings_and_queries_pass_through_the_edge() {
-    let mut options = keyfile_chain("e2e-paths");
-    options.base_paths.push("v1".into());
-    let chain = LocalChain::start(options).await.unwrap();
+async fn stages_encodings_and_queries_pass_through_the_edge() {
+    let chain = LocalChain::start(keyfile_chain("e2e-paths")).await.unwrap();
     let cases = [
-        "/hello",
-        "/caf%C3%A9/%E2%9C%93",
-        "/caf%c3%a9",
-        "/a%20b/c+d",
-        "/%7Euser/a%2Bb",
-        "/100%25",
-        "/deep/er/path/",
-        "/search?b=2&a=1&a=0",
-        "/search?tag=z&tag=a&tag=m&flag",
-        "/search?q=a+b&r=a%20b&s=%7e",
-        "/x?redirect=https%3A%2F%2Fexample.com%2F%3Fa%3D1",
+        ("/hello", "/prod/hello"),
+        ("/caf%C3%A9/%E2%9C%93", "/prod/café/✓"),
+        ("/caf%c3%a9", "/prod/café"),
+        ("/a%20b/c+d", "/prod/a b/c+d"),
+        ("/%7Euser/a%2Bb", "/prod/~user/a+b"),
+        // HTTP APIs decode the path twice (captured): these reach the authorizer decoded twice.
+        ("/literal%252Fvalue", "/prod/literal/value"),
+        ("/100%252525", "/prod/100%25"),
+        ("/100%2525", "/prod/100%"),
+        ("/q%253Fmark", "/prod/q?mark"),
+        ("/hash%23value", "/prod/hash#value"),
+        ("/deep/er/path/", "/prod/deep/er/path/"),
+        ("/search?b=2&a=1&a=0", "/prod/search"),
+        ("/search?tag=z&tag=a&tag=m&flag", "/prod/search"),
+        ("/search?q=a+b&r=a%20b&s=%7e", "/prod/search"),
+        ("/x?redirect=https%3A%2F%2Fexample.com%2F%3Fa%3D1", "/prod/x"),
     ];
-    for case in cases {
+    for (case, raw_path) in cases {
         let (status, body) = get(&format!("{}{case}", chain.edge_url), &[]).await;
         assert_eq!(status, 200, "{case}: {body}");
+        assert_eq!(body["rawPath"], raw_path, "{case}");
     }
-    // A custom domain with API mapping `v1` in front of the same API.
-    let custom = chain.add_edge("api.example.localhost", "/v1").await.unwrap();
-    for case in ["/orders", "/caf%C3%A9?b=1&a=2"] {
-        let (status, body) = get(&format!("{custom}{case}"), &[]).await;
-        assert_eq!(status, 200, "{case}: {body}");
-        assert!(body["path"].as_str().unwrap().starts_with("/v1/"), "{body}");
+    // What the API would cut short (%3F) or reject (%25 + non-hex), and what cannot be signed,
+    // the edge answers itself with 400 and a logged reason: never forwarded, never unsigned.
+    for (case, detail) in [
+        ("/a%3Fb", "path_truncated"),
+        ("/percent%25done", "path_rejected"),
+        ("/%FF", "path_not_utf8"),
+    ] {
+        let (status, _) = get(&format!("{}{case}", chain.edge_url), &[]).await;
+        assert_eq!(status, 400, "{case}");
+        let logged = chain
+            .edge_logs()
+            .iter()
+            .any(|l| l.contains(&format!("\"detail\":\"{detail}\"")));
+        assert!(
+            logged,
+            "{case}: edge log with detail {detail}: {:?}",
+            chain.edge_logs()
+        );
     }
-    // What the edge refuses to sign, it answers itself (never forwarded unsigned).
-    let (status, _) = get(&format!("{}/%FF", chain.edge_url), &[]).await;
-    assert_eq!(status, 400);
     assert!(reasons(&chain).iter().all(|r| r == "ok"), "{:?}", reasons(&chain));
     chain.stop().await;
+}
+
+/// A custom domain with the API mapping `v1`, for each reported `rawPath` behaviour (none is
+/// confirmed): the edge's default (the origin path) works where API Gateway shows the mapping
+/// key; elsewhere every request is denied with a hint naming the option, and the option fixes it.
+#[tokio::test]
+async fn custom_domain_mappings_need_the_right_prefix_and_say_so() {
+    for (mode, fix) in [
+        (MappingPath::KeepsMappingKey, None),
+        (MappingPath::StripsMappingKey, Some("")),
+        (MappingPath::ShowsStage, Some("/prod")),
+    ] {
+        let chain = custom_domain_chain(&format!("e2e-mapping-{mode:?}"), mode, None).await;
+        let (status, body) = get(&format!("{}/orders?b=1&a=2", chain.edge_url), &[]).await;
+        match fix {
+            None => assert_eq!(status, 200, "{mode:?}: {body}"),
+            Some(prefix) => {
+                assert_eq!(status, 403, "{mode:?}: the default prefix is denied");
+                let hints: Vec<String> = chain
+                    .authorizer_logs()
+                    .iter()
+                    .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+                    .filter_map(|l| l["hint"].as_str().map(str::to_owned))
+                    .collect();
+                assert!(
+                    hints
+                        .iter()
+                        .any(|h| h.contains("--gateway-path-prefix") && h.contains("originsig doctor")),
+                    "{mode:?}: {hints:?}"
+                );
+                chain.stop().await;
+                let fixed =
+                    custom_domain_chain(&format!("e2e-mapping-{mode:?}-fixed"), mode, Some(prefix)).await;
+                let (status, body) = get(&format!("{}/orders?b=1&a=2", fixed.edge_url), &[]).await;
+                assert_eq!(
+                    status, 200,
+                    "{mode:?} with --gateway-path-prefix '{prefix}': {body}"
+                );
+                fixed.stop().await;
+                continue;
+            }
+        }
+        chain.stop().await;
+    }
+}
+
+const CUSTOM_DOMAIN: &str = "api.example.localhost";
+
+async fn custom_domain_chain(name: &str, mode: MappingPath, prefix: Option<&str>) -> LocalChain {
+    let mut options = keyfile_chain(name);
+    options.origin_domain = CUSTOM_DOMAIN.into();
+    options.origin_path = "/v1".into();
+    options.custom_domains.push(CustomDomain {
+        domain: CUSTOM_DOMAIN.into(),
+        mapping_key: "v1".into(),
+        raw_path: mode,
+    });
+    if let Some(prefix) = prefix {
+        options
+            .bundle_args
+            .extend(["--gateway-path-prefix".to_owned(), prefix.to_owned()]);
+    }
+    LocalChain::start(options).await.unwrap()
+}
+
+/// `originsig doctor` finds, against the deployment itself, the prefix each behaviour needs.
+#[tokio::test]
+async fn doctor_names_the_prefix_the_api_shows() {
+    for (mode, expected, exit) in [
+        (MappingPath::KeepsMappingKey, "ok: the edge's default", 0),
+        (MappingPath::StripsMappingKey, "--gateway-path-prefix ''", 4),
+        (MappingPath::ShowsStage, "--gateway-path-prefix '/prod'", 4),
+    ] {
+        let chain = custom_domain_chain(&format!("e2e-doctor-{mode:?}"), mode, None).await;
+        let url = format!("http://{CUSTOM_DOMAIN}:{}/v1/orders", chain.gateway_port);
+        let keyring = repo::test_keyring().display().to_string();
+        // Async: the gateway serves on this test's runtime while the doctor runs.
+        let out = tokio::process::Command::new(binary("originsig").unwrap())
+            .args([
+                "doctor",
+                "--key-file",
+                &keyring,
+                "--direct-url",
+                &url,
+                "--origin-path",
+                "/v1",
+                "--stage",
+                "prod",
+            ])
+            .args(["--resolve", &format!("{CUSTOM_DOMAIN}:127.0.0.1")])
+            .output()
+            .await
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(
+            out.status.code(),
+            Some(exit),
+            "{mode:?}: {stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(stdout.contains(expected), "{mode:?}: {stdout}");
+        assert!(stdout.contains("unsigned request: 401"), "{stdout}");
+        chain.stop().await;
+    }
 }
 
 #[tokio::test]

@@ -13,7 +13,7 @@ const encoder = new TextEncoder();
 class Unsignable extends Error {}
 
 function decode(text, plusIsSpace) {
-  const bytes = encoder.encode(text);
+  const bytes = typeof text === 'string' ? encoder.encode(text) : text;
   const out = new Uint8Array(bytes.length);
   let n = 0;
   for (let i = 0; i < bytes.length; i++) {
@@ -51,14 +51,28 @@ function encode(bytes, keepSlash) {
 const EXTRA = /[!'()*]/g;
 const escapeExtra = (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase();
 
-function canonicalPath(originPath, uri) {
-  if (originPath.length + uri.length > 16384) throw new Unsignable('too_long');
-  const raw = originPath + uri;
+// HTTP APIs decode the path twice and cut it at a '?' from the first decoding; REST APIs decode
+// once (SPEC.md §4).
+function canonicalPath(prefix, uri, apiKind) {
+  if (prefix.length + uri.length > 16384) throw new Unsignable('too_long');
+  const raw = prefix + uri;
+  const twice = apiKind === 'http_api';
   let decoded;
   try {
-    decoded = decodeURIComponent(raw);
-  } catch {
-    const bytes = decode(raw, false);
+    const once = decodeURIComponent(raw);
+    if (twice && once.includes('?')) throw new Unsignable('path_truncated');
+    decoded = twice && once.includes('%') ? decodeURIComponent(once) : once;
+  } catch (error) {
+    if (error instanceof Unsignable) throw error;
+    let bytes = decode(raw, false);
+    if (twice) {
+      if (bytes.includes(0x3f)) throw new Unsignable('path_truncated');
+      try {
+        bytes = decode(bytes, false);
+      } catch {
+        throw new Unsignable('path_rejected');
+      }
+    }
     try {
       decoded = utf8.decode(bytes);
     } catch {
@@ -90,7 +104,7 @@ function canonicalQuery(raw) {
   return pairs.map(([k, v]) => `${k}=${v}`).join('&');
 }
 
-export function createPeerSigner({ kid, key }) {
+export function createPeerSigner({ kid, key }, apiKind = 'http_api') {
   const keyBytes = Buffer.from(key, 'base64');
   const sign = (request, now) => {
     const origin = request.origin?.custom;
@@ -99,7 +113,7 @@ export function createPeerSigner({ kid, key }) {
     const host = origin.domainName.replace(/\.$/, '');
     if (!/^[A-Za-z0-9.-]{1,253}$/.test(host)) throw new Unsignable('host');
     const canonical = ['ORIGINSIG-HMAC-SHA256-V1', String(now), kid, request.method, host.toLowerCase(),
-      canonicalPath(origin.path ?? '', request.uri), canonicalQuery(request.querystring ?? '')].join('\n');
+      canonicalPath(origin.path ?? '', request.uri, apiKind), canonicalQuery(request.querystring ?? '')].join('\n');
     const signature = createHmac('sha256', keyBytes).update(canonical).digest('base64url');
     return `v1;t=${now};k=${kid};s=${signature}`;
   };

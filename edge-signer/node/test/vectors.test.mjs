@@ -20,13 +20,17 @@ test('every signing vector: the WASM signer produces the expected header', () =>
     assert.equal(signer.loadKey(KEYS[v.signing_key]), KEYS[v.signing_key].kid);
     const request = {
       method: v.sign.method, uri: v.sign.uri, querystring: v.sign.querystring, headers: {},
-      origin: { custom: { domainName: v.sign.origin_domain, path: v.sign.origin_path } },
+      origin: { custom: { domainName: v.sign.origin_domain, path: v.sign.path_prefix } },
     };
+    const options = { apiKind: v.sign.api, gatewayPathPrefix: null };
     if (v.sign_error) {
-      assert.throws(() => signer.plan(request, v.sign.at), (e) => e instanceof SignerError && e.code === 'unsignable', v.name);
+      assert.throws(() => signer.plan(request, v.sign.at, options), (e) => e instanceof SignerError && e.code === 'unsignable' && e.detail === v.sign_error, v.name);
       refused += 1;
     } else {
-      const plan = signer.plan(request, v.sign.at);
+      const plan = signer.plan(request, v.sign.at, options);
+      // The same prefix given as a fixed option, with no origin path, signs the same.
+      const fixed = { ...request, origin: { custom: { domainName: v.sign.origin_domain, path: '' } } };
+      assert.equal(signer.plan(fixed, v.sign.at, { ...options, gatewayPathPrefix: v.sign.path_prefix }).signature, v.header, v.name);
       assert.equal(plan.signature, v.header, v.name);
       assert.equal(plan.host, v.sign.origin_domain, v.name);
       signed += 1;
@@ -56,5 +60,5 @@ test('bad keys are refused with a reason and the loaded key stays', () => {
 
 test('a module with no key refuses to sign', () => {
   const signer = loadSigner(readFileSync(WASM_PATH));
-  assert.throws(() => signer.plan({ method: 'GET', uri: '/', origin: { custom: { domainName: 'a.example' } } }, 1), (e) => e.code === 'no_key');
+  assert.throws(() => signer.plan({ method: 'GET', uri: '/', querystring: '', headers: {}, origin: { custom: { domainName: 'a.example', path: '' } } }, 1), (e) => e.code === 'no_key');
 });

@@ -3,6 +3,7 @@
 // Printing results is what a command-line tool is for.
 #![allow(clippy::print_stdout)]
 
+mod doctor;
 mod init;
 mod rotate;
 mod sign;
@@ -24,7 +25,8 @@ Exit codes:
   1  verify: the request would be denied
   2  usage error (bad arguments)
   3  key store error (AWS, permissions, throttling, missing or malformed secret, file)
-  4  rotation refused (too early, invalid pending key) or a rotation test failed
+  4  rotation refused (too early, invalid pending key), a rotation test failed, or doctor found
+     a change to make
 
 Keys come from Secrets Manager through the standard AWS environment (AWS_PROFILE, AWS_REGION,
 AWS_ENDPOINT_URL_SECRETS_MANAGER, ...) with --secret-id, or from a local key-ring file with
@@ -54,6 +56,8 @@ enum Command {
     Sign(sign::SignArgs),
     /// Say whether a request with this signature header would be allowed, and if not, exactly why.
     Verify(verify::VerifyArgs),
+    /// After a deploy: find which path prefix API Gateway shows before the uri (custom domains).
+    Doctor(doctor::DoctorArgs),
 }
 
 /// Where the keys are.
@@ -68,24 +72,88 @@ pub struct KeySourceArgs {
     pub key_file: Option<PathBuf>,
 }
 
-/// The request a signature is about: `sign` and `verify` take the same two flags.
+/// The request a signature is about: `sign` and `verify` take the same flags.
 #[derive(Debug, Clone, Args)]
 pub struct RequestArgs {
     /// HTTP method of the request.
     #[arg(long, short = 'X', default_value = "GET")]
     pub method: String,
-    /// The request's URL at the origin (host, stage and path included).
+    /// The request's URL at the API (host, stage and path included), used exactly as given:
+    /// no dot-segment removal, no re-encoding.
     #[arg(long)]
     pub url: String,
+    /// The kind of API the URL points at: HTTP APIs decode the path twice before the
+    /// authorizer sees it, REST APIs keep its encoding (SPEC.md §4).
+    #[arg(long, value_enum, default_value_t = ApiKindArg::HttpApi)]
+    pub api_kind: ApiKindArg,
+}
+
+/// `--api-kind` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[value(rename_all = "snake_case")]
+pub enum ApiKindArg {
+    HttpApi,
+    RestApi,
+}
+
+impl From<ApiKindArg> for originsig_core::ApiKind {
+    fn from(arg: ApiKindArg) -> Self {
+        match arg {
+            ApiKindArg::HttpApi => originsig_core::ApiKind::HttpApi,
+            ApiKindArg::RestApi => originsig_core::ApiKind::RestApi,
+        }
+    }
 }
 
 impl RequestArgs {
-    /// The URL and what a signature over it covers.
-    pub fn target(&self) -> Result<(reqwest::Url, originsig_core::RequestTarget), CliError> {
-        let url = reqwest::Url::parse(&self.url)
-            .map_err(|e| CliError::Usage(format!("--url {}: {e}", self.url)))?;
-        let target = crate::checks::target_of(&self.method, &url).map_err(CliError::Usage)?;
-        Ok((url, target))
+    /// What a signature over the URL covers, with its path and query exactly as written.
+    pub fn target(&self) -> Result<originsig_core::RequestTarget, CliError> {
+        let parts =
+            UrlParts::split(&self.url).map_err(|e| CliError::Usage(format!("--url {}: {e}", self.url)))?;
+        originsig_core::RequestTarget::from_edge(
+            &self.method,
+            &parts.host,
+            "",
+            parts.path,
+            parts.query,
+            self.api_kind.into(),
+        )
+        .map_err(|e| CliError::Usage(format!("--url {} cannot be signed: {e}", self.url)))
+    }
+}
+
+/// Host, path and query of an `http(s)` URL, as written.
+///
+/// Hand-written on purpose: a URL parser (the `url` crate, WHATWG) removes `.` and `..` segments
+/// (also `%2e%2e`) and re-encodes characters, while the signature must cover the path exactly as
+/// a client sends it (`curl --path-as-is`). The URL is still validated by the parser.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UrlParts<'a> {
+    /// As the parser reads it (lowercase, no port).
+    pub host: String,
+    pub path: &'a str,
+    pub query: &'a str,
+}
+
+impl<'a> UrlParts<'a> {
+    pub fn split(url: &'a str) -> Result<Self, String> {
+        let parsed = reqwest::Url::parse(url).map_err(|e| e.to_string())?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err("only http and https URLs".to_owned());
+        }
+        let host = parsed.host_str().ok_or("no host")?.to_owned();
+        // The scheme is http or https, so `://` follows it.
+        let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+        let without_fragment = after_scheme.split_once('#').map_or(after_scheme, |(u, _)| u);
+        let (before_query, query) = without_fragment.split_once('?').unwrap_or((without_fragment, ""));
+        let path = before_query
+            .find('/')
+            .map_or("", |at| before_query.split_at(at).1);
+        Ok(UrlParts {
+            host,
+            path: if path.is_empty() { "/" } else { path },
+            query,
+        })
     }
 }
 
@@ -139,6 +207,9 @@ pub enum CliError {
     /// `verify`: the request would be denied (the report was already printed).
     #[error("denied")]
     Denied,
+    /// `doctor`: the deployment needs a change (the report says which).
+    #[error("{0}")]
+    CheckFailed(String),
 }
 
 impl From<RotationError> for CliError {
@@ -156,7 +227,7 @@ impl CliError {
             CliError::Denied => 1,
             CliError::Usage(_) => 2,
             CliError::Store(_) => 3,
-            CliError::Rotation(_) => 4,
+            CliError::Rotation(_) | CliError::CheckFailed(_) => 4,
         }
     }
 }
@@ -172,6 +243,7 @@ pub async fn main() -> ExitCode {
         Command::Status(args) => status::run(args).await,
         Command::Sign(args) => sign::run(args).await,
         Command::Verify(args) => verify::run(args).await,
+        Command::Doctor(args) => doctor::run(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -180,5 +252,27 @@ pub async fn main() -> ExitCode {
             eprintln!("originsig: error: {error}");
             ExitCode::from(error.exit_code())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::UrlParts;
+
+    #[test]
+    fn url_parts_keep_the_path_exactly_as_written() {
+        let split = |url| {
+            let parts = UrlParts::split(url).unwrap();
+            (parts.host, parts.path, parts.query)
+        };
+        assert_eq!(
+            split("https://API.example.com:8443/prod/a/../b/./c?x=1&y#frag"),
+            ("api.example.com".to_owned(), "/prod/a/../b/./c", "x=1&y")
+        );
+        assert_eq!(split("https://h.example/%2e%2e/a%252Fb").1, "/%2e%2e/a%252Fb");
+        assert_eq!(split("https://u:p@h.example?q=1").1, "/");
+        assert_eq!(split("https://h.example?q=/a/b").2, "q=/a/b");
+        assert!(UrlParts::split("ftp://h.example/").is_err());
+        assert!(UrlParts::split("/relative").is_err());
     }
 }

@@ -27,7 +27,7 @@ pub struct SignArgs {
 }
 
 pub async fn run(args: SignArgs) -> Result<(), CliError> {
-    let (url, target) = args.request.target()?;
+    let target = args.request.target()?;
     let ring = with_store!(args.source.open(&args.region).await, store => read_ring(&store).await?);
     let current = ring
         .current
@@ -55,7 +55,7 @@ pub async fn run(args: SignArgs) -> Result<(), CliError> {
         println!(
             "curl --path-as-is {method}-H {} {}",
             quote(&format!("{HEADER_NAME}: {header}")),
-            quote(url.as_str())
+            quote(&args.request.url)
         );
     } else {
         println!("{header}");

@@ -59,7 +59,7 @@ fn hint(error: &VerifyError, ring: &KeyRing) -> String {
 }
 
 pub async fn run(args: VerifyArgs) -> Result<(), CliError> {
-    let (_, target) = args.request.target()?;
+    let target = args.request.target()?;
     let stored = with_store!(args.source.open(&args.region).await, store => read_ring(&store).await?);
     let valid = |v: Option<crate::store::KeyVersion>| v.and_then(|v| v.key.ok());
     let current =

@@ -1,6 +1,6 @@
 //! HTTP API payload 2.0 REQUEST authorizer events (simple and IAM responses).
 //!
-//! Only `version`, `type`, `routeArn`, `rawPath`, `rawQueryString`, two headers and three
+//! Only `version`, `type`, `routeArn`, `rawPath`, `rawQueryString`, two headers and four
 //! `requestContext` fields are read; everything else is skipped by the parser. The field names
 //! and meanings are those of `aws_lambda_events`' `ApiGatewayV2CustomAuthorizerV2Request`
 //! (the tests read the example event both ways and compare).
@@ -23,7 +23,7 @@ struct Event<'a> {
     kind: Option<Text<'a>>,
     #[serde(borrow, default)]
     route_arn: Option<Text<'a>>,
-    /// Percent-decoded by API Gateway, stage prefix included.
+    /// Percent-decoded twice by API Gateway, stage prefix included (SPEC.md §4).
     #[serde(borrow, default)]
     raw_path: Option<Text<'a>>,
     #[serde(borrow, default)]
@@ -41,6 +41,8 @@ struct Context<'a> {
     domain_name: Option<Text<'a>>,
     #[serde(borrow, default)]
     request_id: Option<Text<'a>>,
+    #[serde(borrow, default)]
+    stage: Option<Text<'a>>,
     #[serde(borrow, default)]
     http: Option<Object<Http<'a>>>,
 }
@@ -66,13 +68,14 @@ pub fn from_http_api_v2(event: &str) -> Result<RequestFacts<'_>, WrongEventType>
     if version != Some("2.0") || kind != Some("REQUEST") {
         return Err(wrong_type(version));
     }
-    let (domain, request_id, method) = match parsed.request_context {
+    let (domain, request_id, stage, method) = match parsed.request_context {
         Some(Object(context)) => (
             text(context.domain_name),
             context.request_id.map(|Text(id)| id),
+            context.stage.map(|Text(stage)| stage),
             text(context.http.and_then(|Object(http)| http.method)),
         ),
-        None => (Cow::Borrowed(""), None, Cow::Borrowed("")),
+        None => (Cow::Borrowed(""), None, None, Cow::Borrowed("")),
     };
     let path = text(parsed.raw_path);
     let query = text(parsed.raw_query_string);
@@ -93,6 +96,7 @@ pub fn from_http_api_v2(event: &str) -> Result<RequestFacts<'_>, WrongEventType>
         header_values: Ok(signature.into_iter().map(|Text(value)| value).collect()),
         cf_request_id: cf_request_id.and_then(|Text(id)| plausible_cf_request_id(id)),
         request_id,
+        stage,
         method,
         path,
         resource_arn: text(parsed.route_arn),

@@ -30,6 +30,9 @@ pub struct RequestFacts<'a> {
     pub cf_request_id: Option<Cow<'a, str>>,
     /// API Gateway's request id.
     pub request_id: Option<Cow<'a, str>>,
+    /// The stage name (`requestContext.stage`, `$default` for the default stage); HTTP API only,
+    /// used to suggest a path-prefix fix when a signature fails (never to decide).
+    pub stage: Option<Cow<'a, str>>,
     /// Method and path as given, for the decision log.
     pub method: Cow<'a, str>,
     pub path: Cow<'a, str>,
@@ -38,15 +41,15 @@ pub struct RequestFacts<'a> {
 }
 
 impl RequestFacts<'_> {
-    /// The signature header's values, one per header the request carried. HTTP APIs join
-    /// repeated headers with commas, and a v1 value never contains one, so a comma means "more
-    /// than one value".
+    /// The signature header's values as the gateway delivered them (HTTP APIs: repeats already
+    /// joined with `,`). The core picks the one value out of them, with the same rule for every
+    /// verifier ([`originsig_core::single_header_value`]).
     pub fn signature_values(&self) -> impl Iterator<Item = &str> {
         self.header_values
             .as_deref()
             .unwrap_or_default()
             .iter()
-            .flat_map(|value| value.split(',').map(str::trim))
+            .map(|value| value.as_ref())
     }
 
     /// An event of the right type that could not be read (a field of the wrong JSON type, a
@@ -57,6 +60,7 @@ impl RequestFacts<'_> {
             header_values: Err(Malformed::HeaderSyntax),
             cf_request_id: None,
             request_id: None,
+            stage: None,
             method: Cow::Borrowed(""),
             path: Cow::Borrowed(""),
             resource_arn: Cow::Borrowed(""),

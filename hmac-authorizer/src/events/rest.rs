@@ -54,7 +54,7 @@ pub fn from_rest_request(event: &str) -> Result<RequestFacts<'static>, WrongEven
         Ok(RequestTarget {
             method: Method::new(&method)?,
             host: Host::new(&domain)?,
-            path: CanonicalPath::from_encoded("", &path)?,
+            path: CanonicalPath::from_rest_path(&path)?,
             query: CanonicalQuery::from_decoded_pairs(pairs)?,
         })
     })();
@@ -69,6 +69,7 @@ pub fn from_rest_request(event: &str) -> Result<RequestFacts<'static>, WrongEven
         cf_request_id: header(&event.headers, "x-amz-cf-id")
             .and_then(|id| plausible_cf_request_id(Cow::Owned(id))),
         request_id: context.request_id.clone().map(Cow::Owned),
+        stage: None,
         method: Cow::Owned(method),
         path: Cow::Owned(path),
         resource_arn: Cow::Owned(event.method_arn.clone().unwrap_or_default()),

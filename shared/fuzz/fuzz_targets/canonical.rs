@@ -1,20 +1,26 @@
 //! Path and query canonicalisation: never a panic, idempotent, and the edge and gateway views of
-//! the same decoded path agree.
+//! the same decoded path agree (HTTP API: decoded twice; REST API: decoded once).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use originsig_core::{CanonicalPath, CanonicalQuery};
+use originsig_core::{ApiKind, CanonicalPath, CanonicalQuery};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
     let (origin, uri) = text.split_at(text.char_indices().nth(text.len() / 3).map_or(0, |(i, _)| i));
-    if let Ok(path) = CanonicalPath::from_encoded(origin, uri) {
-        let again = CanonicalPath::from_encoded("", path.as_str()).expect("canonical path re-parses");
-        assert_eq!(again, path, "path canonicalisation is idempotent");
+    for api in [ApiKind::HttpApi, ApiKind::RestApi] {
+        if let Ok(path) = CanonicalPath::from_edge(origin, uri, api) {
+            let again = CanonicalPath::from_rest_path(path.as_str()).expect("canonical path re-parses");
+            assert_eq!(again, path, "path canonicalisation is idempotent");
+        }
     }
     if let Ok(path) = CanonicalPath::from_decoded(text) {
-        let from_edge = CanonicalPath::from_encoded("", path.as_str()).expect("canonical path re-parses");
+        let from_edge = CanonicalPath::from_edge("", path.as_str(), ApiKind::RestApi).expect("canonical path re-parses");
         assert_eq!(from_edge, path, "edge and gateway agree");
+        // Encoding the canonical form's '%' once more is what an HTTP API viewer sends.
+        let twice = path.as_str().replace('%', "%25");
+        let http = CanonicalPath::from_edge("", &twice, ApiKind::HttpApi).expect("doubly encoded path signs");
+        assert_eq!(http, path, "HTTP API edge and gateway agree");
     }
     if let Ok(query) = CanonicalQuery::from_raw(text) {
         let again = CanonicalQuery::from_raw(query.as_str()).expect("canonical query re-parses");
