@@ -19,11 +19,12 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use originsig_core::{sign, Freshness, KeyRing, RequestTarget, UnixSeconds};
-use originsig_hmac_authorizer::config::{CachePolicy, ResponseMode};
+use originsig_hmac_authorizer::config::{AuthorizerMode, CachePolicy};
 use originsig_hmac_authorizer::events;
 use originsig_hmac_authorizer::handler::{Authorizer, Decision};
-use originsig_hmac_authorizer::keys::{FileFetcher, KeyCache};
+use originsig_hmac_authorizer::key_cache::KeyCache;
 use originsig_hmac_authorizer::response::AuthorizerResponse;
+use originsig_hmac_authorizer::store::KeyFileStore;
 use originsig_tests::moto::MotoServer;
 use originsig_tests::repo;
 use serde_json::value::RawValue;
@@ -88,7 +89,7 @@ fn benches(c: &mut Criterion) {
         .unwrap_or_else(|e| panic!("{e}"));
     let authorizer = |mode| {
         runtime.block_on(async {
-            let keys = KeyCache::init(FileFetcher::new(repo::test_keyring()), CachePolicy::default()).await;
+            let keys = KeyCache::init(KeyFileStore::new(repo::test_keyring()), CachePolicy::default()).await;
             Authorizer::new(keys, mode, Freshness::default(), "bench".into()).without_metrics()
         })
     };
@@ -99,11 +100,11 @@ fn benches(c: &mut Criterion) {
     for (name, mode, event) in [
         (
             "handler_v2_simple",
-            ResponseMode::Simple,
+            AuthorizerMode::Simple,
             v2_event as fn() -> String,
         ),
-        ("handler_v2_iam", ResponseMode::Iam, v2_event),
-        ("handler_rest", ResponseMode::Rest, rest_event),
+        ("handler_v2_iam", AuthorizerMode::Iam, v2_event),
+        ("handler_rest", AuthorizerMode::Rest, rest_event),
     ] {
         let auth = authorizer(mode);
         let text = event();

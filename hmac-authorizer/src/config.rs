@@ -5,11 +5,13 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use originsig_core::Freshness;
+
+use crate::aws::CallPolicy;
 use thiserror::Error;
 
-/// How the authorizer answers API Gateway.
+/// Which gateway payload the authorizer reads, and how it answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ResponseMode {
+pub enum AuthorizerMode {
     /// HTTP API, payload 2.0, simple responses (`isAuthorized` + `context`).
     Simple,
     /// HTTP API, payload 2.0, IAM policy responses.
@@ -54,12 +56,22 @@ impl Default for CachePolicy {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     pub keys: KeySourceConfig,
-    pub response_mode: ResponseMode,
+    pub mode: AuthorizerMode,
     pub freshness: Freshness,
     pub cache: CachePolicy,
     pub metrics_namespace: String,
-    pub log_level: String,
+    /// Bounds on each Secrets Manager call.
+    pub secrets_manager_calls: CallPolicy,
 }
+
+/// The authorizer's Secrets Manager calls: one attempt (the key cache has its own retry policy,
+/// so one refresh is at most three calls, one per label), bounded well inside the few seconds
+/// API Gateway waits for an authorizer.
+pub const AUTHORIZER_CALLS: CallPolicy = CallPolicy {
+    attempt_timeout: Duration::from_secs(2),
+    call_timeout: Duration::from_secs(2),
+    max_attempts: 1,
+};
 
 /// An invalid or missing variable.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -80,21 +92,6 @@ pub const UNKNOWN_KEY_REFRESH_SECS: &str = "ORIGINSIG_UNKNOWN_KEY_REFRESH_SECS";
 pub const REFRESH_RETRY_SECS: &str = "ORIGINSIG_REFRESH_RETRY_SECS";
 pub const METRICS_NAMESPACE: &str = "ORIGINSIG_METRICS_NAMESPACE";
 pub const LOG_LEVEL: &str = "ORIGINSIG_LOG_LEVEL";
-
-/// Every variable the authorizer reads (the template test checks the template sets only these).
-pub const ALL_VARIABLES: [&str; 11] = [
-    SECRET_ID,
-    KEY_FILE,
-    RESPONSE_MODE,
-    MAX_AGE_SECS,
-    MAX_FUTURE_SECS,
-    CACHE_TTL_SECS,
-    MAX_STALE_SECS,
-    UNKNOWN_KEY_REFRESH_SECS,
-    REFRESH_RETRY_SECS,
-    METRICS_NAMESPACE,
-    LOG_LEVEL,
-];
 
 impl Config {
     /// Reads the configuration through `get` (normally `std::env::var`).
@@ -120,10 +117,10 @@ impl Config {
                 ))
             }
         };
-        let response_mode = match get(RESPONSE_MODE).as_deref() {
-            None | Some("simple") => ResponseMode::Simple,
-            Some("iam") => ResponseMode::Iam,
-            Some("rest") => ResponseMode::Rest,
+        let mode = match get(RESPONSE_MODE).as_deref() {
+            None | Some("simple") => AuthorizerMode::Simple,
+            Some("iam") => AuthorizerMode::Iam,
+            Some("rest") => AuthorizerMode::Rest,
             Some(other) => {
                 return Err(error(
                     RESPONSE_MODE,
@@ -173,6 +170,7 @@ impl Config {
                 "expected a CloudWatch namespace (≤ 255 characters, no ':')".into(),
             ));
         }
+        // Read by the binary before this (to log configuration errors); checked here.
         let log_level = get(LOG_LEVEL)
             .unwrap_or_else(|| "info".to_owned())
             .to_ascii_lowercase();
@@ -184,11 +182,11 @@ impl Config {
         }
         Ok(Config {
             keys,
-            response_mode,
+            mode,
+            secrets_manager_calls: AUTHORIZER_CALLS,
             freshness,
             cache,
             metrics_namespace,
-            log_level,
         })
     }
 }
@@ -213,10 +211,9 @@ mod tests {
     #[test]
     fn defaults() {
         let c = config(&[(SECRET_ID, "originsig/prod")]).unwrap();
-        assert_eq!(c.response_mode, ResponseMode::Simple);
+        assert_eq!(c.mode, AuthorizerMode::Simple);
         assert_eq!(c.freshness, Freshness::default());
         assert_eq!(c.cache, CachePolicy::default());
-        assert_eq!(c.log_level, "info");
     }
 
     #[test]

@@ -7,12 +7,13 @@ use originsig_core::{single_header_value, verify, Freshness, KeyRing, UnixSecond
 use serde_json::Value;
 use thiserror::Error;
 
-use crate::config::ResponseMode;
+use crate::config::AuthorizerMode;
 use crate::events::{self, RequestFacts, WrongEventType};
-use crate::keys::{KeyCache, KeysUnavailable, RingFetcher};
+use crate::key_cache::{KeyCache, KeysUnavailable};
 use crate::observability;
 use crate::prefix_hint::{prefix_hint, PrefixHint};
 use crate::response::AuthorizerResponse;
+use crate::store::ReadRing;
 
 /// Why the authorizer answered with an error (API Gateway turns it into a 500): never a deny
 /// reason, always something the operator must fix or wait out.
@@ -57,15 +58,15 @@ struct Outcome {
     hint: Option<PrefixHint>,
 }
 
-pub struct Authorizer<F> {
-    keys: Arc<KeyCache<F>>,
-    mode: ResponseMode,
+pub struct Authorizer<S> {
+    keys: Arc<KeyCache<S>>,
+    mode: AuthorizerMode,
     freshness: Freshness,
     metrics_namespace: String,
     emit_metrics: bool,
 }
 
-impl<F> std::fmt::Debug for Authorizer<F> {
+impl<S> std::fmt::Debug for Authorizer<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Authorizer")
             .field("mode", &self.mode)
@@ -76,14 +77,14 @@ impl<F> std::fmt::Debug for Authorizer<F> {
 
 /// The adapter reads the clock; the core never does.
 fn now_unix() -> (UnixSeconds, u64) {
-    let ms = crate::timefmt::now_unix_ms();
+    let ms = crate::clock::now_unix_ms();
     (UnixSeconds::new(ms / 1000), ms)
 }
 
-impl<F: RingFetcher> Authorizer<F> {
+impl<S: ReadRing> Authorizer<S> {
     pub fn new(
-        keys: Arc<KeyCache<F>>,
-        mode: ResponseMode,
+        keys: Arc<KeyCache<S>>,
+        mode: AuthorizerMode,
         freshness: Freshness,
         metrics_namespace: String,
     ) -> Self {
@@ -111,8 +112,8 @@ impl<F: RingFetcher> Authorizer<F> {
     /// Handles one authorizer event, given as the JSON text the Lambda runtime received.
     pub async fn handle_json(&self, event: &str) -> Result<AuthorizerResponse, AuthorizerError> {
         let facts = match self.mode {
-            ResponseMode::Simple | ResponseMode::Iam => events::from_http_api_v2(event),
-            ResponseMode::Rest => events::from_rest_request(event),
+            AuthorizerMode::Simple | AuthorizerMode::Iam => events::from_http_api_v2(event),
+            AuthorizerMode::Rest => events::from_rest_request(event),
         };
         let facts = match facts {
             Ok(facts) => facts,
@@ -200,7 +201,7 @@ impl<F: RingFetcher> Authorizer<F> {
             },
             Err(reason) => {
                 let hint =
-                    (want_hint && reason == VerifyError::BadSignature && self.mode != ResponseMode::Rest)
+                    (want_hint && reason == VerifyError::BadSignature && self.mode != AuthorizerMode::Rest)
                         .then(|| {
                             let stage = facts.stage.as_deref();
                             prefix_hint(value, target, &facts.path, stage, &ring, &self.freshness, now)

@@ -12,7 +12,7 @@ use originsig_core::Verified;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::config::ResponseMode;
+use crate::config::AuthorizerMode;
 
 /// The authorizer's answer in the shape the configured mode needs.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -69,7 +69,7 @@ impl AuthorizerResponse {
     /// `verified` is `Some` on allow. `resource_arn` is what an IAM policy names (`*` if the
     /// event had none).
     pub fn new(
-        mode: ResponseMode,
+        mode: AuthorizerMode,
         verified: Option<&Verified>,
         cf_request_id: Option<&str>,
         resource_arn: &str,
@@ -83,20 +83,20 @@ impl AuthorizerResponse {
         };
         let allowed = verified.is_some();
         match mode {
-            ResponseMode::Simple => {
+            AuthorizerMode::Simple => {
                 let mut response = ApiGatewayV2CustomAuthorizerSimpleResponse::default();
                 response.is_authorized = allowed;
                 response.context = context;
                 AuthorizerResponse::Simple(response)
             }
-            ResponseMode::Iam => {
+            AuthorizerMode::Iam => {
                 let mut response = ApiGatewayV2CustomAuthorizerIamPolicyResponse::default();
                 response.principal_id = Some(principal());
                 response.policy_document = policy(allowed, resource_arn);
                 response.context = context;
                 AuthorizerResponse::Iam(response)
             }
-            ResponseMode::Rest => {
+            AuthorizerMode::Rest => {
                 let mut response = ApiGatewayCustomAuthorizerResponse::default();
                 response.principal_id = Some(principal());
                 response.policy_document = policy(allowed, resource_arn);

@@ -62,7 +62,7 @@ pub enum RotationError {
         "too early: the last promotion was at {}, and edges may sign with the previous key ({previous}) until {}; \
          a rotation now would drop that key and deny their requests. Try again in {}, or pass --force if no edge \
          can still hold it",
-        crate::timefmt::utc(*promoted_at), crate::timefmt::utc(*safe_at), crate::timefmt::human(*wait_secs)
+        crate::human_time::utc(*promoted_at), crate::human_time::utc(*safe_at), crate::human_time::human(*wait_secs)
     )]
     TooEarly {
         promoted_at: u64,
@@ -78,8 +78,12 @@ pub enum RotationError {
     PendingGone(String),
     #[error("a rotation test failed: {0}; the new key was NOT promoted (it stays AWSPENDING; fix and rerun to resume)")]
     CheckFailed(String),
-    #[error("could not generate a key: {0}")]
+    /// The operating system's random generator failed.
+    #[error("the operating system's random generator failed: {0}")]
     Random(String),
+    /// The clock is outside what a key id can name (after year 9999).
+    #[error("the clock reads {0} (Unix seconds), outside the years a key id can name; fix the system clock")]
+    ClockOutOfRange(u64),
 }
 
 /// The key ring as stored, by role.
@@ -92,7 +96,8 @@ pub struct StoredRing {
     pub others: Vec<KeyVersion>,
 }
 
-pub async fn read_ring(store: &impl KeyStore) -> Result<StoredRing, RotationError> {
+/// Every labelled version of the store, by role (for status, signing and rotation).
+pub async fn stored_ring(store: &impl KeyStore) -> Result<StoredRing, RotationError> {
     let mut ring = StoredRing::default();
     for version in store.versions().await? {
         if version.has(KeyRole::Current) {
@@ -114,22 +119,28 @@ pub async fn read_ring(store: &impl KeyStore) -> Result<StoredRing, RotationErro
 
 /// A fresh key: 32 bytes from the OS CSPRNG, id `k<UTC time>-<6 hex>`.
 pub fn new_key(now: u64) -> Result<SigningKey, RotationError> {
-    let mut bytes = vec![0u8; MIN_KEY_LEN];
+    let mut bytes = zeroize::Zeroizing::new(vec![0u8; MIN_KEY_LEN]);
     getrandom::fill(&mut bytes).map_err(|e| RotationError::Random(e.to_string()))?;
     let mut suffix = [0u8; 3];
     getrandom::fill(&mut suffix).map_err(|e| RotationError::Random(e.to_string()))?;
-    let stamp = time::OffsetDateTime::from_unix_timestamp(i64::try_from(now).unwrap_or(0))
+    let stamp = i64::try_from(now)
         .ok()
+        .and_then(|now| time::OffsetDateTime::from_unix_timestamp(now).ok())
         .and_then(|t| {
             t.format(time::macros::format_description!(
                 "[year][month][day]T[hour][minute][second]Z"
             ))
             .ok()
         })
-        .unwrap_or_else(|| "0".to_owned());
+        .ok_or(RotationError::ClockOutOfRange(now))?;
     let id = format!("k{stamp}-{:02x}{:02x}{:02x}", suffix[0], suffix[1], suffix[2]);
-    let id = KeyId::new(&id).map_err(|e| RotationError::Random(e.to_string()))?;
-    SigningKey::new(id, bytes).map_err(|e| RotationError::Random(e.to_string()))
+    #[expect(clippy::expect_used, reason = "invariant stated in the message")]
+    let id =
+        KeyId::new(&id).expect("'k', 16 characters of [0-9TZ], '-' and 6 hex digits make a valid key id");
+    #[expect(clippy::expect_used, reason = "invariant stated in the message")]
+    let key =
+        SigningKey::new(id, std::mem::take(&mut *bytes)).expect("MIN_KEY_LEN bytes are a valid key length");
+    Ok(key)
 }
 
 /// A Secrets Manager client request token: 32 random bytes as 64 hex characters.
@@ -154,9 +165,9 @@ fn valid_current(store: &impl KeyStore, ring: &StoredRing) -> Result<SigningKey,
     let current = ring
         .current
         .as_ref()
-        .ok_or_else(|| RotationError::NoCurrent(store.describe()))?;
+        .ok_or_else(|| RotationError::NoCurrent(store.location()))?;
     current.key.clone().map_err(|e| RotationError::InvalidCurrent {
-        store: store.describe(),
+        store: store.location(),
         problem: e.to_string(),
     })
 }
@@ -169,7 +180,7 @@ pub async fn start(
     now: u64,
     force: bool,
 ) -> Result<Pending, RotationError> {
-    let ring = read_ring(store).await?;
+    let ring = stored_ring(store).await?;
     let current = valid_current(store, &ring)?;
     if let Some(pending) = &ring.pending {
         match (&pending.key, force) {
@@ -232,7 +243,7 @@ pub async fn ensure_pending(
     timing: &RotationTiming,
     now: u64,
 ) -> Result<Pending, RotationError> {
-    let ring = read_ring(store).await?;
+    let ring = stored_ring(store).await?;
     let current = valid_current(store, &ring)?;
     if let Some(version) = store
         .versions()
@@ -303,7 +314,7 @@ pub struct Promoted {
 
 /// Step 4: PENDING(token) → AWSCURRENT; records the time. Idempotent.
 pub async fn promote(store: &impl KeyStore, token: &str, now: u64) -> Result<Promoted, RotationError> {
-    let ring = read_ring(store).await?;
+    let ring = stored_ring(store).await?;
     let already = ring.current.as_ref().is_some_and(|c| c.version_id == token);
     let pending_here = ring.pending.as_ref().is_some_and(|p| p.version_id == token);
     if !already && !pending_here {
@@ -313,7 +324,7 @@ pub async fn promote(store: &impl KeyStore, token: &str, now: u64) -> Result<Pro
         store.promote(token).await?;
         store.record_promotion(now).await?;
     }
-    let ring = read_ring(store).await?;
+    let ring = stored_ring(store).await?;
     let id = |v: &Option<KeyVersion>| {
         v.as_ref()
             .and_then(|v| v.key.as_ref().ok())

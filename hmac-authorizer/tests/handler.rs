@@ -13,10 +13,11 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use originsig_core::{sign, Freshness, KeyRing, RequestTarget, SigningKey, UnixSeconds};
-use originsig_hmac_authorizer::config::{CachePolicy, ResponseMode};
+use originsig_hmac_authorizer::config::{AuthorizerMode, CachePolicy};
 use originsig_hmac_authorizer::events;
 use originsig_hmac_authorizer::handler::{Authorizer, AuthorizerError, Decision};
-use originsig_hmac_authorizer::keys::{FileFetcher, KeyCache};
+use originsig_hmac_authorizer::key_cache::KeyCache;
+use originsig_hmac_authorizer::store::KeyFileStore;
 use originsig_tests::repo;
 use serde_json::{json, Value};
 
@@ -37,12 +38,12 @@ fn outsider() -> SigningKey {
     .unwrap()
 }
 
-async fn authorizer(mode: ResponseMode) -> Authorizer<FileFetcher> {
+async fn authorizer(mode: AuthorizerMode) -> Authorizer<KeyFileStore> {
     let policy = CachePolicy {
         unknown_key_interval: Duration::from_secs(3600),
         ..CachePolicy::default()
     };
-    let keys = KeyCache::init(FileFetcher::new(repo::test_keyring()), policy).await;
+    let keys = KeyCache::init(KeyFileStore::new(repo::test_keyring()), policy).await;
     Authorizer::new(keys, mode, Freshness::default(), "originsig-test".into())
 }
 
@@ -69,7 +70,7 @@ fn v2_signature(key: &SigningKey, at: u64) -> String {
 }
 
 async fn deny_reason(event: Value) -> String {
-    let auth = authorizer(ResponseMode::Simple).await;
+    let auth = authorizer(AuthorizerMode::Simple).await;
     let text = event.to_string();
     let facts = events::from_http_api_v2(&text).unwrap();
     match auth.decide(&facts, UnixSeconds::new(now())).await.unwrap() {
@@ -80,7 +81,7 @@ async fn deny_reason(event: Value) -> String {
 
 #[tokio::test]
 async fn simple_response_allows_a_fresh_signature_with_context() {
-    let auth = authorizer(ResponseMode::Simple).await;
+    let auth = authorizer(AuthorizerMode::Simple).await;
     let at = now();
     let response = auth
         .handle(v2(Some(&v2_signature(ring().signing_key(), at))))
@@ -98,7 +99,7 @@ async fn simple_response_allows_a_fresh_signature_with_context() {
 
 #[tokio::test]
 async fn simple_response_denies() {
-    let auth = authorizer(ResponseMode::Simple).await;
+    let auth = authorizer(AuthorizerMode::Simple).await;
     let response = auth
         .handle(v2(Some(
             "v1;t=1;k=x;s=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
@@ -110,7 +111,7 @@ async fn simple_response_denies() {
 
 #[tokio::test]
 async fn iam_responses_name_the_route() {
-    let auth = authorizer(ResponseMode::Iam).await;
+    let auth = authorizer(AuthorizerMode::Iam).await;
     let allow = auth
         .handle(v2(Some(&v2_signature(ring().signing_key(), now()))))
         .await
@@ -136,7 +137,7 @@ fn rest(header: &str) -> Value {
 
 #[tokio::test]
 async fn rest_request_authorizer_uses_method_arn_and_string_context() {
-    let auth = authorizer(ResponseMode::Rest).await;
+    let auth = authorizer(AuthorizerMode::Rest).await;
     // REST events carry the decoded query as pairs; the canonical form is the same.
     let target = RequestTarget::from_gateway("GET", API, "/prod/items/1", "tag=y&q=a+b&tag=x").unwrap();
     let header = sign(&target, ring().signing_key(), UnixSeconds::new(now())).render();
@@ -168,8 +169,8 @@ async fn rest_request_authorizer_uses_method_arn_and_string_context() {
 
 #[tokio::test]
 async fn wrong_event_types_are_errors_not_denies() {
-    let simple = authorizer(ResponseMode::Simple).await;
-    let rest_auth = authorizer(ResponseMode::Rest).await;
+    let simple = authorizer(AuthorizerMode::Simple).await;
+    let rest_auth = authorizer(AuthorizerMode::Rest).await;
     for bad in [
         json!({}),
         json!([1]),
@@ -250,7 +251,7 @@ async fn events_with_missing_fields_deny_and_never_panic() {
             event.pointer_mut(parent).unwrap()
         };
         parent.as_object_mut().unwrap().remove(field);
-        let auth = authorizer(ResponseMode::Simple).await;
+        let auth = authorizer(AuthorizerMode::Simple).await;
         let response = auth.handle(event).await.unwrap();
         // Without rawQueryString the canonical query is empty, which changes what was signed.
         assert_eq!(response["isAuthorized"], false, "{pointer}");
@@ -259,7 +260,7 @@ async fn events_with_missing_fields_deny_and_never_panic() {
     let mut garbled = v2(Some(&good));
     garbled["headers"]["x-originsig"] = json!("v1;\u{1}");
     assert_eq!(
-        authorizer(ResponseMode::Simple)
+        authorizer(AuthorizerMode::Simple)
             .await
             .handle(garbled)
             .await
@@ -272,8 +273,8 @@ async fn events_with_missing_fields_deny_and_never_panic() {
 /// a REST API REQUEST event), decided at the vector's time.
 #[tokio::test]
 async fn shared_vectors_through_the_event_paths() {
-    let auth = authorizer(ResponseMode::Simple).await;
-    let rest_auth = authorizer(ResponseMode::Rest).await;
+    let auth = authorizer(AuthorizerMode::Simple).await;
+    let rest_auth = authorizer(AuthorizerMode::Rest).await;
     let dir = repo::root().join("shared/testdata/vectors");
     let mut count = 0;
     for entry in std::fs::read_dir(dir).unwrap() {
@@ -339,7 +340,7 @@ async fn shared_vectors_through_the_event_paths() {
 
 #[tokio::test]
 async fn the_cache_is_shared_and_cheap() {
-    let auth = Arc::new(authorizer(ResponseMode::Simple).await);
+    let auth = Arc::new(authorizer(AuthorizerMode::Simple).await);
     let header = v2_signature(ring().signing_key(), now());
     let mut handles = Vec::new();
     for _ in 0..32 {

@@ -164,7 +164,7 @@ async fn interrupted_during_promotion_finishes_idempotently() {
     let again = rotation::promote(&store, &pending.token, 3000).await.unwrap();
     assert_eq!(again.new_key_id, promoted.new_key_id);
     // Resuming with start() after a full promotion makes a new rotation, not a duplicate.
-    let ring = rotation::read_ring(&store).await.unwrap();
+    let ring = rotation::stored_ring(&store).await.unwrap();
     assert!(ring.pending.is_none());
 }
 

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use aws_sdk_secretsmanager::Client;
 use originsig_core::{sign, verify, Freshness, RequestTarget, SigningKey, UnixSeconds, VerifyError};
 use originsig_hmac_authorizer::config::CachePolicy;
-use originsig_hmac_authorizer::keys::{KeyCache, SecretsManagerFetcher};
+use originsig_hmac_authorizer::key_cache::KeyCache;
 use originsig_hmac_authorizer::rotation::{self, RotationTiming};
 use originsig_hmac_authorizer::store::{KeyStore, SecretsManagerStore};
 use originsig_tests::moto::MotoServer;
@@ -90,7 +90,7 @@ async fn the_rotator_runs_all_four_steps_with_real_events() {
         matches!(&created, Outcome::Response(r) if r["result"].as_str().unwrap().starts_with("staged")),
         "{created:?}"
     );
-    let ring = rotation::read_ring(&store).await.unwrap();
+    let ring = rotation::stored_ring(&store).await.unwrap();
     let pending_id = ring
         .pending
         .as_ref()
@@ -117,7 +117,7 @@ async fn the_rotator_runs_all_four_steps_with_real_events() {
     );
     let finished = invoke(step("finishSecret")).await;
     assert!(matches!(&finished, Outcome::Response(_)), "{finished:?}");
-    let ring = rotation::read_ring(&store).await.unwrap();
+    let ring = rotation::stored_ring(&store).await.unwrap();
     assert_eq!(ring.current.unwrap().key.unwrap().id().as_str(), pending_id);
     assert!(ring.previous.is_some() && ring.pending.is_none());
     assert!(store.last_promotion().await.unwrap().is_some());
@@ -182,7 +182,7 @@ async fn rotation_under_traffic_has_zero_false_denials() {
         };
         authorizers.push(
             KeyCache::init(
-                SecretsManagerFetcher::new(client.clone(), "property/keys".into()),
+                SecretsManagerStore::new(client.clone(), "property/keys".into()),
                 policy,
             )
             .await,

@@ -19,7 +19,8 @@ use std::time::Duration;
 use aws_sdk_secretsmanager::Client;
 use originsig_core::{KeyId, KeyRing, KeyRole, SigningKey};
 use originsig_hmac_authorizer::config::CachePolicy;
-use originsig_hmac_authorizer::keys::{FetchError, KeyCache, RingFetcher, SecretsManagerFetcher};
+use originsig_hmac_authorizer::key_cache::KeyCache;
+use originsig_hmac_authorizer::store::{ReadRing, SecretsManagerStore, StoreError};
 use originsig_tests::moto::MotoServer;
 
 fn key(id: &str, byte: u8) -> SigningKey {
@@ -36,13 +37,13 @@ struct Counting<F> {
     calls: Arc<AtomicUsize>,
 }
 
-impl<F: RingFetcher> RingFetcher for Counting<F> {
-    async fn fetch(&self) -> Result<KeyRing, FetchError> {
+impl<F: ReadRing> ReadRing for Counting<F> {
+    async fn read_ring(&self) -> Result<KeyRing, StoreError> {
         self.calls.fetch_add(1, Ordering::SeqCst);
-        self.inner.fetch().await
+        self.inner.read_ring().await
     }
-    fn describe(&self) -> String {
-        self.inner.describe()
+    fn location(&self) -> String {
+        self.inner.location()
     }
 }
 
@@ -117,7 +118,7 @@ async fn reads_all_three_labels_and_follows_a_rotation() {
     let moto = MotoServer::start().unwrap();
     let client = common::moto_client(&moto).await;
     create(&client, "authz/rotation", &key("k-a", 1)).await;
-    let fetcher = SecretsManagerFetcher::new(client.clone(), "authz/rotation".into());
+    let fetcher = SecretsManagerStore::new(client.clone(), "authz/rotation".into());
     let calls = Arc::new(AtomicUsize::new(0));
     let cache = KeyCache::init(
         Counting {
@@ -168,7 +169,7 @@ async fn refreshes_in_the_background_after_the_ttl() {
     let client = common::moto_client(&moto).await;
     create(&client, "authz/ttl", &key("k-a", 1)).await;
     let cache = KeyCache::init(
-        SecretsManagerFetcher::new(client.clone(), "authz/ttl".into()),
+        SecretsManagerStore::new(client.clone(), "authz/ttl".into()),
         policy(300, 60_000),
     )
     .await;
@@ -200,7 +201,7 @@ async fn malformed_values_keep_the_last_good_ring() {
     let moto = MotoServer::start().unwrap();
     let client = common::moto_client(&moto).await;
     create(&client, "authz/malformed", &key("k-a", 1)).await;
-    let fetcher = SecretsManagerFetcher::new(client.clone(), "authz/malformed".into());
+    let fetcher = SecretsManagerStore::new(client.clone(), "authz/malformed".into());
     let cache = KeyCache::init(fetcher.clone(), policy(100, 60_000)).await;
 
     // A malformed PENDING (a human's mistake) is left out; CURRENT still verifies.
@@ -212,8 +213,22 @@ async fn malformed_values_keep_the_last_good_ring() {
         .send()
         .await
         .unwrap();
-    let ring = fetcher.fetch().await.unwrap();
+    let ring = fetcher.read_ring().await.unwrap();
     assert_eq!(ids(&ring), [(KeyRole::Current, "k-a".to_owned())]);
+    // A binary PENDING is malformed like any other: left out, and a cold cache starts fine.
+    client
+        .put_secret_value()
+        .secret_id("authz/malformed")
+        .secret_binary(aws_sdk_secretsmanager::primitives::Blob::new(vec![1, 2, 3]))
+        .version_stages("AWSPENDING")
+        .send()
+        .await
+        .unwrap();
+    let cold = KeyCache::init(fetcher.clone(), policy(100, 60_000)).await;
+    assert_eq!(
+        ids(&cold.ring().await.unwrap()),
+        [(KeyRole::Current, "k-a".to_owned())]
+    );
 
     // A malformed CURRENT (short key, then not JSON): the fetch fails, the cache keeps k-a.
     for bad in [
@@ -227,11 +242,11 @@ async fn malformed_values_keep_the_last_good_ring() {
             .send()
             .await
             .unwrap();
-        let error = fetcher.fetch().await.unwrap_err();
+        let error = fetcher.read_ring().await.unwrap_err();
         assert!(
             matches!(
                 error,
-                FetchError::Malformed {
+                StoreError::Invalid {
                     label: "AWSCURRENT",
                     ..
                 }
@@ -251,7 +266,7 @@ async fn an_outage_keeps_the_ring_until_max_stale_then_fails_closed() {
     let client = common::moto_client(&moto).await;
     create(&client, "authz/outage", &key("k-a", 1)).await;
     let cache = KeyCache::init(
-        SecretsManagerFetcher::new(client, "authz/outage".into()),
+        SecretsManagerStore::new(client, "authz/outage".into()),
         policy(200, 1_200),
     )
     .await;
@@ -273,10 +288,10 @@ async fn a_missing_secret_is_unavailable_from_the_start() {
     let moto = MotoServer::start().unwrap();
     let client = common::moto_client(&moto).await;
     let cache = KeyCache::init(
-        SecretsManagerFetcher::new(client, "authz/none".into()),
+        SecretsManagerStore::new(client, "authz/none".into()),
         policy(1_000, 2_000),
     )
     .await;
     let error = cache.ring().await.unwrap_err();
-    assert!(error.last_error.contains("ResourceNotFound"), "{error}");
+    assert!(error.last_error.contains("does not exist"), "{error}");
 }

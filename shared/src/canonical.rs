@@ -26,8 +26,11 @@ pub const ALGORITHM_TAG: &str = "ORIGINSIG-HMAC-SHA256-V1";
 /// A request target bound to the time and key of one signature.
 #[derive(Debug, Clone, Copy)]
 pub struct CanonicalRequest<'a> {
+    /// The signing time, as in the header.
     pub timestamp: UnixSeconds,
+    /// The key id, as in the header.
     pub key_id: &'a KeyId,
+    /// Method, host, path and query, already canonical.
     pub target: &'a RequestTarget,
 }
 

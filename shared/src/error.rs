@@ -9,28 +9,39 @@ use thiserror::Error;
 #[non_exhaustive]
 pub enum Malformed {
     #[error("the signature header appears more than once")]
+    /// More than one value for the signature header, or a comma in the one value.
     DuplicateHeader,
     #[error("the signature header is longer than {max} bytes", max = crate::header::MAX_HEADER_LEN)]
+    /// The delivered value is longer than the limit.
     HeaderTooLong,
     #[error(
         "the signature header does not follow the grammar `v1;t=<unix seconds>;k=<key id>;s=<base64url>`"
     )]
+    /// The value is not `v1;t=…;k=…;s=…`.
     HeaderSyntax,
     #[error("the timestamp is not 1 to 10 decimal digits without a leading zero")]
+    /// The `t=` part.
     Timestamp,
     #[error("the key id is not 1 to 64 characters of [A-Za-z0-9_-]")]
+    /// The `k=` part.
     KeyId,
     #[error("the signature is not 43 characters of unpadded base64url encoding 32 bytes")]
+    /// The `s=` part.
     SignatureEncoding,
     #[error("the method is not 1 to 16 ASCII uppercase letters")]
+    /// The request's method.
     Method,
     #[error("the host is not a lowercase-able DNS name of at most 253 bytes (no port)")]
+    /// The origin's or gateway's host name.
     Host,
     #[error("a `%` is not followed by two hexadecimal digits")]
+    /// A bad `%` escape in a path or query.
     PercentEncoding,
     #[error("the decoded path is not valid UTF-8")]
+    /// The decoded path is not UTF-8.
     PathNotUtf8,
     #[error("the path does not start with `/`")]
+    /// The path is not absolute.
     PathNotAbsolute,
     /// HTTP APIs decode the path and cut it at a `?` that decoding produced (`%3F`): the
     /// authorizer and the backend would see a shorter path than the one signed.
@@ -41,7 +52,14 @@ pub enum Malformed {
     #[error("after one decoding the path holds a `%` not followed by two hex digits (from `%25`); an HTTP API decodes twice and rejects it with 400")]
     PathRejected,
     #[error("the path or query is longer than {max} bytes", max = crate::target::MAX_TARGET_PART_LEN)]
+    /// A path or query past the size bound.
     TooLong,
+    /// The gateway's event is of the right type but could not be read (a field of the wrong JSON
+    /// type, a repeated field, a string JSON cannot hold such as a lone surrogate).
+    #[error(
+        "the authorizer event could not be read (a field of the wrong type, repeated, or not valid text)"
+    )]
+    EventUnreadable,
 }
 
 impl Malformed {
@@ -62,6 +80,7 @@ impl Malformed {
             Malformed::PathTruncated => "path_truncated",
             Malformed::PathRejected => "path_rejected",
             Malformed::TooLong => "too_long",
+            Malformed::EventUnreadable => "event_unreadable",
         }
     }
 }
@@ -72,48 +91,65 @@ impl Malformed {
 #[non_exhaustive]
 pub enum VerifyError {
     #[error("no signature header")]
+    /// No signature header, or an empty value.
     Missing,
     #[error("malformed: {0}")]
+    /// The request or header is not well-formed; the inner value says how.
     Malformed(#[from] Malformed),
     #[error("unsupported signature version (this verifier speaks v1)")]
+    /// A well-formed version tag other than `v1`.
     UnsupportedVersion,
     #[error("unknown key id")]
+    /// The key id is in no staging label.
     UnknownKey,
     /// The signature is genuine but older than the freshness window: a replay, a stuck request,
     /// or a signer clock behind ours.
     #[error("signature expired: signed {age_secs} s ago, {over} s past the {window_secs} s window", over = age_secs - window_secs)]
-    Expired { age_secs: u64, window_secs: u64 },
+    Expired {
+        /// How old the signature is.
+        age_secs: u64,
+        /// The window it exceeded.
+        window_secs: u64,
+    },
     /// The signature is genuine but dated further ahead than the allowed clock skew.
     #[error("signature from the future: dated {ahead_secs} s ahead, more than the {bound_secs} s allowed")]
-    FromTheFuture { ahead_secs: u64, bound_secs: u64 },
+    FromTheFuture {
+        /// How far ahead it is dated.
+        ahead_secs: u64,
+        /// The allowed skew it exceeded.
+        bound_secs: u64,
+    },
     #[error("bad signature")]
+    /// The HMAC does not match: another request, another key, or a forgery.
     BadSignature,
 }
 
-impl VerifyError {
-    /// Stable reason code for logs, metrics and test vectors.
-    pub fn reason(&self) -> &'static str {
-        match self {
-            VerifyError::Missing => "missing",
-            VerifyError::Malformed(_) => "malformed",
-            VerifyError::UnsupportedVersion => "unsupported_version",
-            VerifyError::UnknownKey => "unknown_key",
-            VerifyError::Expired { .. } => "expired",
-            VerifyError::FromTheFuture { .. } => "future",
-            VerifyError::BadSignature => "bad_signature",
-        }
-    }
+/// Defines [`VerifyError::reason`] and [`VerifyError::ALL_REASONS`] from one list, so the list
+/// of codes cannot drift from the codes `reason` returns.
+macro_rules! reason_codes {
+    ($($variant:pat => $code:literal,)+) => {
+        impl VerifyError {
+            /// Stable reason code for logs, metrics and test vectors.
+            pub fn reason(&self) -> &'static str {
+                match self {
+                    $($variant => $code,)+
+                }
+            }
 
-    /// Every reason code, for metric dimension lists and documentation tests.
-    pub const ALL_REASONS: [&'static str; 7] = [
-        "missing",
-        "malformed",
-        "unsupported_version",
-        "unknown_key",
-        "expired",
-        "future",
-        "bad_signature",
-    ];
+            /// Every reason code, for metric dimension lists and documentation tests.
+            pub const ALL_REASONS: &'static [&'static str] = &[$($code),+];
+        }
+    };
+}
+
+reason_codes! {
+    VerifyError::Missing => "missing",
+    VerifyError::Malformed(_) => "malformed",
+    VerifyError::UnsupportedVersion => "unsupported_version",
+    VerifyError::UnknownKey => "unknown_key",
+    VerifyError::Expired { .. } => "expired",
+    VerifyError::FromTheFuture { .. } => "future",
+    VerifyError::BadSignature => "bad_signature",
 }
 
 /// Why a key or key ring could not be loaded. Never carries key bytes (nor the parser's message,
@@ -122,15 +158,27 @@ impl VerifyError {
 #[non_exhaustive]
 pub enum KeyError {
     #[error("the value is not JSON of the expected shape ({0})")]
+    /// The JSON shape is wrong; the text names what was expected.
     Shape(&'static str),
     #[error("unknown format tag (expected `{expected}`)")]
-    Format { expected: &'static str },
+    /// The format tag is not the expected one.
+    Format {
+        /// The tag this parser reads.
+        expected: &'static str,
+    },
     #[error("the key id is not 1 to 64 characters of [A-Za-z0-9_-]")]
+    /// The key id is not valid.
     KeyId,
     #[error("the key is not standard padded base64")]
+    /// The key is not canonical standard base64.
     KeyEncoding,
     #[error("the key is {len} bytes; it must be {min} to {max} random bytes", min = crate::key::MIN_KEY_LEN, max = crate::key::MAX_KEY_LEN)]
-    KeyLength { len: usize },
+    /// The key has the wrong length.
+    KeyLength {
+        /// The length found.
+        len: usize,
+    },
     #[error("two roles share key id `{0}` but hold different keys")]
+    /// Two roles carry the same key id with different keys.
     ConflictingKeyId(String),
 }

@@ -30,12 +30,16 @@ pub const VERSION: &str = "v1";
 /// A parsed (or freshly made) signature header.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignatureHeader {
+    /// Signing time.
     pub timestamp: UnixSeconds,
+    /// Id of the key that signed.
     pub key_id: KeyId,
+    /// The 32 HMAC-SHA256 bytes.
     pub signature: [u8; 32],
 }
 
 impl SignatureHeader {
+    /// Parses a value with the strict grammar (length first); see SPEC.md §6.
     pub fn parse(value: &str) -> Result<Self, VerifyError> {
         if value.is_empty() {
             return Err(VerifyError::Missing);
@@ -67,6 +71,7 @@ impl SignatureHeader {
         })
     }
 
+    /// The one spelling of this header.
     pub fn render(&self) -> String {
         self.to_string()
     }

@@ -25,6 +25,7 @@ pub(crate) type HmacSha256 = Hmac<Sha256>;
 pub struct KeyId(String);
 
 impl KeyId {
+    /// Validates a key id.
     pub fn new(id: &str) -> Result<Self, Malformed> {
         let valid = (1..=64).contains(&id.len())
             && id
@@ -37,6 +38,7 @@ impl KeyId {
         }
     }
 
+    /// The id as text.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -66,6 +68,7 @@ impl SigningKey {
         Ok(SigningKey { id, secret })
     }
 
+    /// The key's id.
     pub fn id(&self) -> &KeyId {
         &self.id
     }
@@ -100,20 +103,34 @@ impl SigningKey {
             return Err(KeyError::Format { expected: KEY_FORMAT });
         }
         let id = KeyId::new(kid).map_err(|_| KeyError::KeyId)?;
-        let bytes = STANDARD
-            .decode(key_base64.as_bytes())
+        // Decoded straight into a buffer that is wiped on drop, sized up front so it never
+        // reallocates (a reallocation would leave a copy of the key behind).
+        let mut bytes = Zeroizing::new(Vec::with_capacity(key_base64.len() / 4 * 3 + 3));
+        STANDARD
+            .decode_vec(key_base64.as_bytes(), &mut bytes)
             .map_err(|_| KeyError::KeyEncoding)?;
-        SigningKey::new(id, bytes)
+        if !(MIN_KEY_LEN..=MAX_KEY_LEN).contains(&bytes.len()) {
+            return Err(KeyError::KeyLength { len: bytes.len() });
+        }
+        Ok(SigningKey { id, secret: bytes })
     }
 
     /// Renders this key in the secret-value format. Used only to write a secret.
+    ///
+    /// Written by hand into one buffer that is wiped on drop and sized up front: a JSON value or
+    /// `format!` would leave copies of the encoded key in memory. The key id needs no JSON
+    /// escaping (it is `[A-Za-z0-9_-]`).
     pub fn to_secret_value(&self) -> Zeroizing<String> {
-        let value = serde_json::json!({
-            "format": KEY_FORMAT,
-            "kid": self.id.as_str(),
-            "key": STANDARD.encode(self.secret.as_slice()),
-        });
-        Zeroizing::new(value.to_string())
+        let encoded_len = self.secret.len().div_ceil(3) * 4;
+        let mut out = Zeroizing::new(String::with_capacity(64 + self.id.as_str().len() + encoded_len));
+        out.push_str("{\"format\":\"");
+        out.push_str(KEY_FORMAT);
+        out.push_str("\",\"kid\":\"");
+        out.push_str(self.id.as_str());
+        out.push_str("\",\"key\":\"");
+        STANDARD.encode_string(self.secret.as_slice(), &mut out);
+        out.push_str("\"}");
+        out
     }
 }
 
@@ -128,14 +145,14 @@ impl fmt::Debug for SigningKey {
 
 /// One key as stored (Secrets Manager secret value, or an entry of a key-ring file).
 #[derive(Deserialize)]
-pub(crate) struct StoredKey {
+struct StoredKey {
     format: String,
     kid: String,
     key: Zeroizing<String>,
 }
 
 impl StoredKey {
-    pub(crate) fn into_key(self) -> Result<SigningKey, KeyError> {
+    fn into_key(self) -> Result<SigningKey, KeyError> {
         SigningKey::from_stored_parts(&self.format, &self.kid, &self.key)
     }
 }
@@ -153,6 +170,17 @@ mod tests {
             !shown.to_lowercase().contains("ab, ") && !shown.contains("171"),
             "{shown}"
         );
+    }
+
+    #[test]
+    fn the_secret_value_is_written_in_place_and_reads_back() {
+        for len in [MIN_KEY_LEN, 33, 50, MAX_KEY_LEN] {
+            let key = SigningKey::new(KeyId::new("k").unwrap(), (0..len).map(|b| b as u8).collect()).unwrap();
+            let text = key.to_secret_value();
+            let parsed: serde_json::Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(parsed["format"], KEY_FORMAT);
+            assert!(SigningKey::from_secret_value(&text).unwrap().same_secret(&key));
+        }
     }
 
     #[test]

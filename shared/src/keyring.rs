@@ -4,7 +4,7 @@
 use serde::Deserialize;
 
 use crate::error::KeyError;
-use crate::key::{SigningKey, StoredKey};
+use crate::key::SigningKey;
 
 /// Format tag of a key-ring file (the local stand-in for the three secret versions).
 pub const KEYRING_FORMAT: &str = "originsig-keyring-v1";
@@ -12,14 +12,19 @@ pub const KEYRING_FORMAT: &str = "originsig-keyring-v1";
 /// Which staging label a key was found under.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum KeyRole {
+    /// `AWSCURRENT`: signs and verifies.
     Current,
+    /// `AWSPENDING`: verifies (the next key, known before it signs).
     Pending,
+    /// `AWSPREVIOUS`: verifies (the key before, still used by caches).
     Previous,
 }
 
 impl KeyRole {
+    /// The three roles, current first.
     pub const ALL: [KeyRole; 3] = [KeyRole::Current, KeyRole::Pending, KeyRole::Previous];
 
+    /// The Secrets Manager staging label of the role.
     pub fn staging_label(self) -> &'static str {
         match self {
             KeyRole::Current => "AWSCURRENT",
@@ -28,6 +33,7 @@ impl KeyRole {
         }
     }
 
+    /// The role's name in key-ring files and logs.
     pub fn as_str(self) -> &'static str {
         match self {
             KeyRole::Current => "current",
@@ -47,6 +53,7 @@ pub struct KeyRing {
 }
 
 impl KeyRing {
+    /// A ring from its keys; refuses two roles sharing a key id with different bytes.
     pub fn new(
         current: SigningKey,
         pending: Option<SigningKey>,
@@ -82,6 +89,7 @@ impl KeyRing {
         &self.current
     }
 
+    /// The key in `role`, if any.
     pub fn get(&self, role: KeyRole) -> Option<&SigningKey> {
         match role {
             KeyRole::Current => Some(&self.current),
@@ -106,44 +114,77 @@ impl KeyRing {
     /// `{"format":"originsig-keyring-v1","current":{key},"pending":{key}?,"previous":{key}?}`
     /// where each `{key}` is in the secret-value format.
     pub fn from_keyring_json(value: &str) -> Result<Self, KeyError> {
-        let file: KeyRingFile = serde_json::from_str(value).map_err(|_| {
-            KeyError::Shape("a JSON object with format, current and optional pending/previous keys")
-        })?;
-        if file.format != KEYRING_FORMAT {
-            return Err(KeyError::Format {
-                expected: KEYRING_FORMAT,
-            });
-        }
+        let members = KeyRingMembers::parse(value)?;
         KeyRing::new(
-            file.current.into_key()?,
-            file.pending.map(StoredKey::into_key).transpose()?,
-            file.previous.map(StoredKey::into_key).transpose()?,
+            members.current?,
+            members.pending.transpose()?,
+            members.previous.transpose()?,
         )
     }
 
     /// Renders the ring as a key-ring file. Used only to write one (local chain, tests).
     pub fn to_keyring_json(&self) -> zeroize::Zeroizing<String> {
-        let mut out = format!("{{\"format\":\"{KEYRING_FORMAT}\"");
+        let mut out = zeroize::Zeroizing::new(String::with_capacity(64 + 3 * 160));
+        out.push_str("{\"format\":\"");
+        out.push_str(KEYRING_FORMAT);
+        out.push('"');
         for (role, key) in self.entries() {
-            out.push_str(&format!(
-                ",\"{}\":{}",
-                role.as_str(),
-                key.to_secret_value().as_str()
-            ));
+            out.push_str(",\"");
+            out.push_str(role.as_str());
+            out.push_str("\":");
+            out.push_str(&key.to_secret_value());
         }
         out.push('}');
-        zeroize::Zeroizing::new(out)
+        out
     }
 }
 
-#[derive(Deserialize)]
-struct KeyRingFile {
-    format: String,
-    current: StoredKey,
-    #[serde(default)]
-    pending: Option<StoredKey>,
-    #[serde(default)]
-    previous: Option<StoredKey>,
+/// The members of a key-ring file, each parsed on its own, so that a reader can apply SPEC.md
+/// §7's rule per label (a malformed optional member is left out, not the whole file). The
+/// members are borrowed from the text while parsed: no copy of a key is made on the way.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct KeyRingMembers {
+    /// `current`: required.
+    pub current: Result<SigningKey, KeyError>,
+    /// `pending`, `previous`: `None` when absent or `null`.
+    pub pending: Option<Result<SigningKey, KeyError>>,
+    /// `previous`: `None` when absent or `null`.
+    pub previous: Option<Result<SigningKey, KeyError>>,
+}
+
+impl KeyRingMembers {
+    /// Parses the document's shape and format tag (errors there refuse the whole file), then each
+    /// member.
+    pub fn parse(value: &str) -> Result<Self, KeyError> {
+        #[derive(Deserialize)]
+        struct Members<'a> {
+            format: String,
+            #[serde(borrow)]
+            current: Option<&'a serde_json::value::RawValue>,
+            #[serde(borrow, default)]
+            pending: Option<&'a serde_json::value::RawValue>,
+            #[serde(borrow, default)]
+            previous: Option<&'a serde_json::value::RawValue>,
+        }
+        let members: Members<'_> = serde_json::from_str(value).map_err(|_| {
+            KeyError::Shape("a JSON object with format, current and optional pending/previous keys")
+        })?;
+        if members.format != KEYRING_FORMAT {
+            return Err(KeyError::Format {
+                expected: KEYRING_FORMAT,
+            });
+        }
+        let member = |raw: Option<&serde_json::value::RawValue>| {
+            raw.filter(|raw| raw.get() != "null")
+                .map(|raw| SigningKey::from_secret_value(raw.get()))
+        };
+        Ok(KeyRingMembers {
+            current: member(members.current).unwrap_or(Err(KeyError::Shape("a current key"))),
+            pending: member(members.pending),
+            previous: member(members.previous),
+        })
+    }
 }
 
 #[cfg(test)]

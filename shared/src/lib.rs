@@ -19,6 +19,8 @@
 //! assert_eq!(verified.skew_secs, 2);
 //! ```
 
+#![deny(missing_docs, unreachable_pub)]
+
 mod canonical;
 mod error;
 mod header;
@@ -33,7 +35,7 @@ pub use canonical::{CanonicalRequest, ALGORITHM_TAG};
 pub use error::{KeyError, Malformed, VerifyError};
 pub use header::{SignatureHeader, HEADER_NAME, MAX_HEADER_LEN, VERSION};
 pub use key::{KeyId, SigningKey, KEY_FORMAT, MAX_KEY_LEN, MIN_KEY_LEN};
-pub use keyring::{KeyRing, KeyRole, KEYRING_FORMAT};
+pub use keyring::{KeyRing, KeyRingMembers, KeyRole, KEYRING_FORMAT};
 pub use protocol::{sign, single_header_value, verify, verify_header_values, Verified};
 pub use target::{ApiKind, CanonicalPath, CanonicalQuery, Host, Method, RequestTarget, MAX_TARGET_PART_LEN};
 pub use time::{Freshness, UnixSeconds};

@@ -13,8 +13,11 @@ use crate::time::{Freshness, UnixSeconds};
 /// What a successful verification established.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verified {
+    /// The key that verified.
     pub key_id: KeyId,
+    /// Its role in the ring.
     pub role: KeyRole,
+    /// When it was signed.
     pub signed_at: UnixSeconds,
     /// `now - signed_at` in seconds; negative when the signer's clock is ahead.
     pub skew_secs: i64,

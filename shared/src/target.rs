@@ -18,6 +18,7 @@ pub const MAX_TARGET_PART_LEN: usize = 16 * 1024;
 pub struct Method(String);
 
 impl Method {
+    /// Validates a method.
     pub fn new(method: &str) -> Result<Self, Malformed> {
         let valid = (1..=16).contains(&method.len()) && method.bytes().all(|b| b.is_ascii_uppercase());
         if valid {
@@ -27,6 +28,7 @@ impl Method {
         }
     }
 
+    /// The method as text.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -37,6 +39,7 @@ impl Method {
 pub struct Host(String);
 
 impl Host {
+    /// Validates and lowercases a host name.
     pub fn new(host: &str) -> Result<Self, Malformed> {
         let host = host.strip_suffix('.').unwrap_or(host);
         let valid = (1..=253).contains(&host.len())
@@ -50,6 +53,7 @@ impl Host {
         }
     }
 
+    /// The host as text.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -153,6 +157,7 @@ impl CanonicalPath {
         Ok(CanonicalPath(canonical))
     }
 
+    /// The canonical path as text.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -220,6 +225,7 @@ impl CanonicalQuery {
         CanonicalQuery(canonical)
     }
 
+    /// The canonical query as text.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -252,9 +258,13 @@ fn encode(bytes: &[u8]) -> Cow<'_, str> {
 /// Everything about a request that a signature covers, already canonical.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct RequestTarget {
+    /// Method, as sent.
     pub method: Method,
+    /// The host the request was sent to.
     pub host: Host,
+    /// The path as the API presents it, canonical.
     pub path: CanonicalPath,
+    /// The query, canonical.
     pub query: CanonicalQuery,
 }
 

@@ -5,10 +5,12 @@
 pub struct UnixSeconds(u64);
 
 impl UnixSeconds {
+    /// Seconds since the Unix epoch.
     pub const fn new(secs: u64) -> Self {
         UnixSeconds(secs)
     }
 
+    /// The seconds.
     pub const fn as_secs(self) -> u64 {
         self.0
     }

@@ -2,17 +2,15 @@
 //! `ORIGINSIG_*` environment variables (README.md).
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use lambda_runtime::{service_fn, LambdaEvent};
+use originsig_hmac_authorizer::aws::secrets_manager_client;
 use originsig_hmac_authorizer::config::{Config, KeySourceConfig, LOG_LEVEL};
 use originsig_hmac_authorizer::handler::Authorizer;
-use originsig_hmac_authorizer::keys::{FileFetcher, KeyCache, RingFetcher, SecretsManagerFetcher};
+use originsig_hmac_authorizer::key_cache::KeyCache;
 use originsig_hmac_authorizer::observability::init_logging;
+use originsig_hmac_authorizer::store::{KeyFileStore, ReadRing, SecretsManagerStore};
 use serde_json::value::RawValue;
-
-/// Secrets Manager calls give up after this long (the authorizer itself has a few seconds).
-const FETCH_TIMEOUT: Duration = Duration::from_secs(3);
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
@@ -27,21 +25,19 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     };
     match config.keys.clone() {
         KeySourceConfig::SecretsManager { secret_id } => {
-            run(
-                SecretsManagerFetcher::from_env(secret_id, FETCH_TIMEOUT).await,
-                config,
-            )
-            .await
+            // One client for the life of the container; no SDK retries: the key cache retries.
+            let client = secrets_manager_client(None, config.secrets_manager_calls).await;
+            run(SecretsManagerStore::new(client, secret_id), config).await
         }
-        KeySourceConfig::File { path } => run(FileFetcher::new(path), config).await,
+        KeySourceConfig::File { path } => run(KeyFileStore::new(path), config).await,
     }
 }
 
-async fn run<F: RingFetcher>(fetcher: F, config: Config) -> Result<(), lambda_runtime::Error> {
-    let keys = KeyCache::init(fetcher, config.cache).await;
+async fn run<S: ReadRing>(store: S, config: Config) -> Result<(), lambda_runtime::Error> {
+    let keys = KeyCache::init(store, config.cache).await;
     let authorizer = Arc::new(Authorizer::new(
         keys,
-        config.response_mode,
+        config.mode,
         config.freshness,
         config.metrics_namespace.clone(),
     ));

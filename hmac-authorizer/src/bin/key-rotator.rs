@@ -4,11 +4,12 @@
 //! `ORIGINSIG_DIRECT_URL`, `ORIGINSIG_LOG_LEVEL` (README.md).
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use lambda_runtime::{service_fn, LambdaEvent};
+use originsig_hmac_authorizer::aws::secrets_manager_client;
 use originsig_hmac_authorizer::observability::init_logging;
-use originsig_hmac_authorizer::rotator::{run_step, RotationEvent, RotatorConfig};
+use originsig_hmac_authorizer::rotation_lambda::{run_step, RotationEvent, RotatorConfig, ROTATOR_CALLS};
 use originsig_hmac_authorizer::store::SecretsManagerStore;
 
 #[tokio::main]
@@ -21,13 +22,14 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             return Err(error.into());
         }
     };
-    let aws = Arc::new(originsig_hmac_authorizer::aws::config_loader().load().await);
+    // One client for the life of the container (a clone shares it).
+    let client = secrets_manager_client(None, ROTATOR_CALLS).await;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<RotationEvent>| {
-        let (config, aws) = (Arc::clone(&config), Arc::clone(&aws));
+        let (config, client) = (Arc::clone(&config), client.clone());
         async move {
-            let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+            let now = originsig_hmac_authorizer::clock::now_unix();
             let time_left = event.context.deadline().duration_since(SystemTime::now()).unwrap_or(Duration::ZERO);
-            let store = SecretsManagerStore::new(aws_sdk_secretsmanager::Client::new(&aws), event.payload.secret_id.clone());
+            let store = SecretsManagerStore::new(client, event.payload.secret_id.clone());
             let result = run_step(&store, &config, &event.payload, now, time_left).await;
             match &result {
                 Ok(what) => tracing::info!(step = %event.payload.step, secret = %event.payload.secret_id, "{what}"),

@@ -13,7 +13,7 @@ use clap::Args;
 use originsig_core::{sign, RequestTarget, UnixSeconds, HEADER_NAME};
 
 use super::{now_unix, with_store, ApiKindArg, CliError, KeySourceArgs, RegionArgs, UrlParts};
-use crate::rotation::read_ring;
+use crate::rotation::stored_ring;
 
 #[derive(Debug, Args)]
 #[command(after_help = "\
@@ -118,7 +118,7 @@ pub async fn run(args: DoctorArgs) -> Result<(), CliError> {
             ))
         })?;
     let uri = if uri.is_empty() { "/" } else { uri };
-    let stored = with_store!(args.source.open(&args.region).await, store => read_ring(&store).await?);
+    let stored = with_store!(args.source.open(&args.region).await, store => stored_ring(&store).await?);
     let key = stored
         .current
         .ok_or_else(|| CliError::Usage("there is no AWSCURRENT key; run `originsig init`".into()))?

@@ -4,7 +4,7 @@ use clap::Args;
 
 use super::{now_unix, with_store, CliError, KeySourceArgs, RegionArgs};
 use crate::rotation::new_key;
-use crate::store::KeyStore;
+use crate::store::{KeyStore, ReadRing};
 
 #[derive(Debug, Args)]
 pub struct InitArgs {
@@ -24,7 +24,7 @@ pub async fn run(args: InitArgs) -> Result<(), CliError> {
     let key = new_key(now_unix())?;
     with_store!(args.source.open(&args.region).await, store => {
         store.create(&key, &args.description).await?;
-        println!("created {} with key {} as AWSCURRENT", store.describe(), key.id());
+        println!("created {} with key {} as AWSCURRENT", store.location(), key.id());
     });
     println!(
         "next: build the edge bundle and deploy (README), then rotate regularly with `originsig rotate`"

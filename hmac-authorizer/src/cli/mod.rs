@@ -172,14 +172,23 @@ pub enum AnyStore {
     File(KeyFileStore),
 }
 
+/// The CLI's Secrets Manager calls: a few attempts, each bounded, so an endpoint that accepts
+/// connections but never answers fails the command instead of hanging it.
+pub const CLI_CALLS: crate::aws::CallPolicy = crate::aws::CallPolicy {
+    attempt_timeout: std::time::Duration::from_secs(10),
+    call_timeout: std::time::Duration::from_secs(30),
+    max_attempts: 3,
+};
+
 impl KeySourceArgs {
     pub async fn open(&self, region: &RegionArgs) -> AnyStore {
         match (&self.secret_id, &self.key_file) {
-            (_, Some(path)) => AnyStore::File(KeyFileStore::new(path.clone())),
-            (Some(id), None) => AnyStore::SecretsManager(
-                SecretsManagerStore::from_env(id.clone(), region.region.clone()).await,
-            ),
-            (None, None) => AnyStore::File(KeyFileStore::new(PathBuf::from("originsig-keys.json"))),
+            (Some(id), _) => {
+                let client = crate::aws::secrets_manager_client(region.region.clone(), CLI_CALLS).await;
+                AnyStore::SecretsManager(SecretsManagerStore::new(client, id.clone()))
+            }
+            // clap's group makes one of the two required.
+            (None, path) => AnyStore::File(KeyFileStore::new(path.clone().unwrap_or_default())),
         }
     }
 }
@@ -232,7 +241,8 @@ impl CliError {
     }
 }
 
-pub use crate::timefmt::{human, now_unix, utc};
+pub use crate::clock::now_unix;
+pub use crate::human_time::{human, utc};
 
 /// Parses the command line and runs it.
 pub async fn main() -> ExitCode {

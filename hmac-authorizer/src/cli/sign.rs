@@ -5,7 +5,7 @@ use clap::Args;
 use originsig_core::{sign, CanonicalRequest, UnixSeconds, HEADER_NAME};
 
 use super::{now_unix, with_store, CliError, KeySourceArgs, RegionArgs, RequestArgs};
-use crate::rotation::read_ring;
+use crate::rotation::stored_ring;
 
 #[derive(Debug, Args)]
 pub struct SignArgs {
@@ -28,7 +28,7 @@ pub struct SignArgs {
 
 pub async fn run(args: SignArgs) -> Result<(), CliError> {
     let target = args.request.target()?;
-    let ring = with_store!(args.source.open(&args.region).await, store => read_ring(&store).await?);
+    let ring = with_store!(args.source.open(&args.region).await, store => stored_ring(&store).await?);
     let current = ring
         .current
         .ok_or_else(|| CliError::Usage("there is no AWSCURRENT key; run `originsig init`".into()))?;

@@ -4,8 +4,8 @@ use clap::Args;
 use serde_json::json;
 
 use super::{human, now_unix, utc, with_store, CliError, KeySourceArgs, RegionArgs};
-use crate::rotation::{read_ring, RotationTiming, SAFETY_MARGIN};
-use crate::store::{KeyStore, KeyVersion};
+use crate::rotation::{stored_ring, RotationTiming, SAFETY_MARGIN};
+use crate::store::{KeyStore, KeyVersion, ReadRing};
 
 #[derive(Debug, Args)]
 pub struct StatusArgs {
@@ -43,7 +43,7 @@ pub async fn run(args: StatusArgs) -> Result<(), CliError> {
     };
     let now = now_unix();
     let (name, ring, promoted_at) = with_store!(args.source.open(&args.region).await, store => {
-        (store.describe(), read_ring(&store).await?, store.last_promotion().await?)
+        (store.location(), stored_ring(&store).await?, store.last_promotion().await?)
     });
     let next_safe = match (&ring.previous, promoted_at) {
         (Some(_), Some(at)) => timing.next_safe_rotation(at).max(now),

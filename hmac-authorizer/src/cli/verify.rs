@@ -7,7 +7,7 @@ use originsig_core::{
 };
 
 use super::{human, now_unix, utc, with_store, CliError, KeySourceArgs, RegionArgs, RequestArgs};
-use crate::rotation::read_ring;
+use crate::rotation::stored_ring;
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
@@ -60,7 +60,7 @@ fn hint(error: &VerifyError, ring: &KeyRing) -> String {
 
 pub async fn run(args: VerifyArgs) -> Result<(), CliError> {
     let target = args.request.target()?;
-    let stored = with_store!(args.source.open(&args.region).await, store => read_ring(&store).await?);
+    let stored = with_store!(args.source.open(&args.region).await, store => stored_ring(&store).await?);
     let valid = |v: Option<crate::store::KeyVersion>| v.and_then(|v| v.key.ok());
     let current =
         valid(stored.current).ok_or_else(|| CliError::Usage("there is no valid AWSCURRENT key".into()))?;

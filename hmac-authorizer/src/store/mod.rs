@@ -1,17 +1,18 @@
-//! Where the key versions live, for the tools that change them (`originsig`, the rotator).
-//! Two stores behind one trait: Secrets Manager (staging labels) and a key-ring file (the local
-//! chain). The rotation state machine (`crate::rotation`) only talks to this trait.
+//! Where the keys live: one store per backend, read by the authorizer (through
+//! [`crate::key_cache::KeyCache`]) and written by `originsig` and the rotator
+//! ([`crate::rotation`]). Secrets Manager (one secret, a key per version, roles by staging
+//! label) or a key-ring file (the local chain). One error type for both.
 
 mod file;
 mod secrets_manager;
 
 use std::future::Future;
 
-use originsig_core::{KeyError, KeyRole, SigningKey};
+use originsig_core::{KeyError, KeyRing, KeyRole, SigningKey};
 use thiserror::Error;
 
 pub use file::KeyFileStore;
-pub use secrets_manager::SecretsManagerStore;
+pub use secrets_manager::{SecretsManagerStore, PROMOTED_AT_TAG};
 
 /// One stored key version.
 #[derive(Debug, Clone)]
@@ -32,28 +33,57 @@ impl KeyVersion {
     }
 }
 
-/// What went wrong talking to a store. Each message says what to do next.
+/// What went wrong with a store. Each message says what failed and what to do next; none
+/// carries key material.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum StoreError {
-    #[error("{0} does not exist; create it with `originsig init`")]
-    NotFound(String),
-    #[error("{0} already exists; `originsig init` never overwrites a key (use `originsig rotate`)")]
-    AlreadyExists(String),
-    #[error("access denied: {0}; the caller needs secretsmanager:{1} on this secret")]
-    AccessDenied(String, &'static str),
-    #[error("throttled by Secrets Manager: {0}; wait a moment and run the command again (rotation resumes where it stopped)")]
-    Throttled(String),
-    #[error("{0}")]
-    Aws(String),
-    #[error("the stored value is invalid: {0}")]
-    Invalid(String),
+    #[error("{what} does not exist; create it with `originsig init`")]
+    NotFound { what: String },
+    #[error("{what} already exists; `originsig init` never overwrites a key (use `originsig rotate`)")]
+    AlreadyExists { what: String },
+    #[error("{action} on {what}: access denied ({message}); the caller needs secretsmanager:{action} on this secret")]
+    AccessDenied {
+        action: &'static str,
+        what: String,
+        message: String,
+    },
+    #[error("{action} on {what}: throttled by Secrets Manager; wait a moment and try again (a rotation resumes where it stopped)")]
+    Throttled { action: &'static str, what: String },
+    #[error("{action} on {what}: no answer ({cause}); check the network path, the region and AWS_ENDPOINT_URL_SECRETS_MANAGER")]
+    Unreachable {
+        action: &'static str,
+        what: String,
+        cause: String,
+    },
+    #[error("{action} on {what}: {code}: {message}")]
+    Service {
+        action: &'static str,
+        what: String,
+        code: String,
+        message: String,
+    },
+    #[error("key file {path}: {problem}")]
+    File { path: String, problem: String },
+    #[error("{what}: {label} is not a valid key: {problem}; put a valid value back (SPEC.md §7)")]
+    Invalid {
+        what: String,
+        label: &'static str,
+        problem: KeyError,
+    },
 }
 
-/// The operations the CLI and the rotator need.
-pub trait KeyStore: Send + Sync {
-    /// Where the keys are, for messages.
-    fn describe(&self) -> String;
+/// What verifying needs of a store: reading the ring. The authorizer's key cache takes any
+/// `ReadRing` (tests wrap a store to count or fail reads).
+pub trait ReadRing: Send + Sync + 'static {
+    /// Where the keys are, for messages: `secret originsig/prod`, `key file keys.json`.
+    fn location(&self) -> String;
+    /// The ring to verify with: AWSCURRENT, AWSPENDING and AWSPREVIOUS, by [`ring_from_labels`].
+    fn read_ring(&self) -> impl Future<Output = Result<KeyRing, StoreError>> + Send;
+}
+
+/// Where the keys are and everything that can be done with them.
+pub trait KeyStore: ReadRing {
     /// Creates the store with `key` as AWSCURRENT; `AlreadyExists` if there is one.
     fn create(
         &self,
@@ -75,4 +105,39 @@ pub trait KeyStore: Send + Sync {
     fn last_promotion(&self) -> impl Future<Output = Result<Option<u64>, StoreError>> + Send;
     /// Records a promotion time.
     fn record_promotion(&self, at: u64) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// What a store found under one label: nothing, or a value that is or is not a valid key.
+pub type LabelValue = Option<Result<SigningKey, KeyError>>;
+
+/// SPEC.md §7's rule, the same for every store: no or a malformed AWSCURRENT fails the read (a
+/// cache keeps its last good ring within its bounds); a malformed AWSPENDING or AWSPREVIOUS is
+/// left out, with a warning, and the rest is used.
+pub fn ring_from_labels(
+    location: &str,
+    current: LabelValue,
+    pending: LabelValue,
+    previous: LabelValue,
+) -> Result<KeyRing, StoreError> {
+    let invalid = |label, problem| StoreError::Invalid {
+        what: location.to_owned(),
+        label,
+        problem,
+    };
+    let current = current
+        .ok_or_else(|| invalid("AWSCURRENT", KeyError::Shape("a version staged AWSCURRENT")))?
+        .map_err(|problem| invalid("AWSCURRENT", problem))?;
+    let optional = |role: KeyRole, value: LabelValue| match value {
+        Some(Err(problem)) => {
+            tracing::warn!(store = location, label = role.staging_label(), problem = %problem, "leaving a malformed key version out of the ring");
+            None
+        }
+        other => other.and_then(Result::ok),
+    };
+    KeyRing::new(
+        current,
+        optional(KeyRole::Pending, pending),
+        optional(KeyRole::Previous, previous),
+    )
+    .map_err(|problem| invalid("the key ring", problem))
 }

@@ -1,14 +1,17 @@
-//! Secrets Manager as a store: one secret, one key per version, roles by staging label. The
-//! time of the last promotion is kept in the tag `originsig:promoted-at` (Unix seconds).
+//! Secrets Manager as a store: one secret, one key per version, roles by staging label
+//! (SPEC.md §7). The time of the last promotion is kept in the tag `originsig:promoted-at`
+//! (Unix seconds).
 
-use aws_sdk_secretsmanager::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_secretsmanager::operation::describe_secret::DescribeSecretOutput;
+use aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueOutput;
 use aws_sdk_secretsmanager::types::Tag;
 use aws_sdk_secretsmanager::Client;
-use originsig_core::{KeyRole, SigningKey};
+use originsig_core::{KeyError, KeyRing, KeyRole, SigningKey};
 
-use super::{KeyStore, KeyVersion, StoreError};
+use super::{ring_from_labels, KeyStore, KeyVersion, LabelValue, ReadRing, StoreError};
 
+/// The tag that records the last promotion (Unix seconds).
 pub const PROMOTED_AT_TAG: &str = "originsig:promoted-at";
 
 #[derive(Debug, Clone)]
@@ -17,25 +20,35 @@ pub struct SecretsManagerStore {
     secret_id: String,
 }
 
+/// The causes of an error, joined: the SDK's own text says only "dispatch failure".
+fn causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(inner) = cause {
+        let inner_text = inner.to_string();
+        if !text.contains(&inner_text) {
+            text.push_str(": ");
+            text.push_str(&inner_text);
+        }
+        cause = inner.source();
+    }
+    text
+}
+
+/// The key in a version's value; a binary secret is a malformed value like any other.
+fn key_of(value: &GetSecretValueOutput) -> Result<SigningKey, KeyError> {
+    match value.secret_string() {
+        Some(text) => SigningKey::from_secret_value(text),
+        None => Err(KeyError::Shape(
+            "a SecretString (binary secrets are not supported)",
+        )),
+    }
+}
+
 impl SecretsManagerStore {
+    /// `client` comes from [`crate::aws::secrets_manager_client`], built once per process.
     pub fn new(client: Client, secret_id: String) -> Self {
         SecretsManagerStore { client, secret_id }
-    }
-
-    /// A client from the standard AWS environment (profile, region, endpoint variables).
-    pub async fn from_env(secret_id: String, region: Option<String>) -> Self {
-        let mut loader = crate::aws::config_loader();
-        if let Some(region) = region {
-            loader = loader.region(aws_config::Region::new(region));
-        }
-        SecretsManagerStore {
-            client: Client::new(&loader.load().await),
-            secret_id,
-        }
-    }
-
-    pub fn secret_id(&self) -> &str {
-        &self.secret_id
     }
 
     fn error<E, R>(&self, action: &'static str, error: SdkError<E, R>) -> StoreError
@@ -43,22 +56,48 @@ impl SecretsManagerStore {
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
         R: std::fmt::Debug + Send + Sync + 'static,
     {
-        let code = error.code().unwrap_or("").to_owned();
-        let text = format!("{action} {}: {}", self.secret_id, DisplayErrorContext(&error));
-        match code.as_str() {
-            "ResourceNotFoundException" => StoreError::NotFound(format!("secret {}", self.secret_id)),
-            "ResourceExistsException" => StoreError::AlreadyExists(format!("secret {}", self.secret_id)),
-            "AccessDeniedException" | "AccessDenied" | "UnrecognizedClientException" => {
-                StoreError::AccessDenied(text, action)
+        let what = format!("secret {}", self.secret_id);
+        match &error {
+            SdkError::ServiceError(service) => {
+                let code = service.err().code().unwrap_or("").to_owned();
+                let message = service.err().message().unwrap_or("").to_owned();
+                match code.as_str() {
+                    "ResourceNotFoundException" => StoreError::NotFound { what },
+                    "ResourceExistsException" => StoreError::AlreadyExists { what },
+                    "AccessDeniedException" | "AccessDenied" | "UnrecognizedClientException" => {
+                        StoreError::AccessDenied {
+                            action,
+                            what,
+                            message,
+                        }
+                    }
+                    "ThrottlingException" | "Throttling" | "TooManyRequestsException" => {
+                        StoreError::Throttled { action, what }
+                    }
+                    _ => StoreError::Service {
+                        action,
+                        what,
+                        code,
+                        message,
+                    },
+                }
             }
-            "ThrottlingException" | "Throttling" | "TooManyRequestsException" => StoreError::Throttled(text),
-            _ => StoreError::Aws(text),
+            SdkError::TimeoutError(_) => StoreError::Unreachable {
+                action,
+                what,
+                cause: "timed out".to_owned(),
+            },
+            _ => StoreError::Unreachable {
+                action,
+                what,
+                cause: causes(&error),
+            },
         }
     }
 
     /// DescribeSecret: every labelled version with its labels (one call, no paging), the tags,
     /// and a clean ResourceNotFound for a missing secret.
-    async fn describe(&self) -> Result<DescribeSecretOutput, StoreError> {
+    async fn describe_secret(&self) -> Result<DescribeSecretOutput, StoreError> {
         self.client
             .describe_secret()
             .secret_id(&self.secret_id)
@@ -66,13 +105,43 @@ impl SecretsManagerStore {
             .await
             .map_err(|e| self.error("DescribeSecret", e))
     }
+
+    /// The value staged `role`; `None` when no version carries the label.
+    async fn staged(&self, role: KeyRole) -> Result<LabelValue, StoreError> {
+        let result = self
+            .client
+            .get_secret_value()
+            .secret_id(&self.secret_id)
+            .version_stage(role.staging_label())
+            .send()
+            .await;
+        match result {
+            Ok(value) => Ok(Some(key_of(&value))),
+            Err(error) => match self.error("GetSecretValue", error) {
+                // No version carries this label: normal for AWSPENDING and AWSPREVIOUS.
+                StoreError::NotFound { .. } if role != KeyRole::Current => Ok(None),
+                other => Err(other),
+            },
+        }
+    }
 }
 
-impl KeyStore for SecretsManagerStore {
-    fn describe(&self) -> String {
+impl ReadRing for SecretsManagerStore {
+    fn location(&self) -> String {
         format!("secret {}", self.secret_id)
     }
 
+    async fn read_ring(&self) -> Result<KeyRing, StoreError> {
+        let (current, pending, previous) = tokio::join!(
+            self.staged(KeyRole::Current),
+            self.staged(KeyRole::Pending),
+            self.staged(KeyRole::Previous)
+        );
+        ring_from_labels(&self.location(), current?, pending?, previous?)
+    }
+}
+
+impl KeyStore for SecretsManagerStore {
     async fn create(&self, key: &SigningKey, description: &str) -> Result<(), StoreError> {
         self.client
             .create_secret()
@@ -86,7 +155,7 @@ impl KeyStore for SecretsManagerStore {
     }
 
     async fn versions(&self) -> Result<Vec<KeyVersion>, StoreError> {
-        let described = self.describe().await?;
+        let described = self.describe_secret().await?;
         let mut labelled: Vec<(String, Vec<String>)> = described
             .version_ids_to_stages()
             .map(|map| {
@@ -107,18 +176,11 @@ impl KeyStore for SecretsManagerStore {
                 .send()
                 .await
                 .map_err(|e| self.error("GetSecretValue", e))?;
-            let key = match value.secret_string() {
-                Some(text) => SigningKey::from_secret_value(text),
-                None => Err(originsig_core::KeyError::Shape(
-                    "a SecretString (binary secrets are not supported)",
-                )),
-            };
-            let created = value.created_date().and_then(|d| u64::try_from(d.secs()).ok());
             out.push(KeyVersion {
+                key: key_of(&value),
+                created: value.created_date().and_then(|d| u64::try_from(d.secs()).ok()),
                 version_id,
                 labels,
-                created,
-                key,
             });
         }
         Ok(out)
@@ -171,7 +233,7 @@ impl KeyStore for SecretsManagerStore {
     }
 
     async fn last_promotion(&self) -> Result<Option<u64>, StoreError> {
-        let described = self.describe().await?;
+        let described = self.describe_secret().await?;
         Ok(described
             .tags()
             .iter()

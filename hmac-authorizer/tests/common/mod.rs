@@ -4,11 +4,12 @@ use aws_sdk_secretsmanager::Client;
 use originsig_tests::moto::MotoServer;
 
 /// A Secrets Manager client for `moto`, built the way the binaries build theirs
-/// (`originsig_hmac_authorizer::aws::config_loader`), with test credentials.
+/// (`originsig_hmac_authorizer::aws::config_loader`, with the CLI's call bounds), with test
+/// credentials.
 pub async fn moto_client(moto: &MotoServer) -> Client {
-    let config = originsig_hmac_authorizer::aws::config_loader()
+    let policy = originsig_hmac_authorizer::cli::CLI_CALLS;
+    let config = originsig_hmac_authorizer::aws::config_loader(Some("us-east-1".into()), policy)
         .endpoint_url(moto.endpoint())
-        .region(aws_config::Region::new("us-east-1"))
         .credentials_provider(aws_sdk_secretsmanager::config::Credentials::for_tests())
         .load()
         .await;

@@ -1,46 +1,22 @@
-//! Key sources. A [`RingFetcher`] knows how to read the key ring once (Secrets Manager or a
-//! file); [`KeyCache`] decides when to read it, the same way for every fetcher:
+//! When the authorizer reads its key store: one policy for every store.
 //!
 //! - loaded at init; served from memory;
 //! - past the TTL, refreshed in the background while requests keep being served;
 //! - an unknown key id triggers at most one refresh per `unknown_key_interval` (JWKS-style), so a
 //!   rotation is seen at once but random key ids cannot cause a call storm;
-//! - a failed refresh keeps the last good ring, retried at most every `retry_interval`;
-//! - past `max_stale` without a successful refresh the cache has no ring: fail closed.
+//! - a failed refresh keeps the last good ring, and the next attempt waits `retry_interval` —
+//!   also for callers that were waiting on the failed one (they take its outcome);
+//! - past `max_stale` without a successful refresh the cache has no ring: fail closed;
+//! - one read at a time.
 
-mod file;
-mod secrets_manager;
-
-use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use originsig_core::{KeyError, KeyRing};
+use originsig_core::KeyRing;
 use thiserror::Error;
 use tokio::time::Instant;
 
 use crate::config::CachePolicy;
-
-pub use file::FileFetcher;
-pub use secrets_manager::SecretsManagerFetcher;
-
-/// Why a key ring could not be read. Never carries key material.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[non_exhaustive]
-pub enum FetchError {
-    /// The store could not be reached or refused (network, throttling, permissions, missing).
-    #[error("key store unavailable: {0}")]
-    Unavailable(String),
-    /// The store answered with a value that is not a valid key (or ring).
-    #[error("malformed key in {label}: {error}")]
-    Malformed { label: &'static str, error: KeyError },
-}
-
-/// Reads the whole key ring once.
-pub trait RingFetcher: Send + Sync + 'static {
-    fn fetch(&self) -> impl Future<Output = Result<KeyRing, FetchError>> + Send;
-    /// For logs: where the keys come from.
-    fn describe(&self) -> String;
-}
+use crate::store::ReadRing;
 
 /// No usable key ring: the authorizer must not allow anything.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -54,29 +30,31 @@ struct State {
     ring: Option<Arc<KeyRing>>,
     fetched_at: Option<Instant>,
     last_attempt: Option<Instant>,
+    /// When the last read ended, successfully or not.
+    last_completed: Option<Instant>,
     last_unknown_key_refresh: Option<Instant>,
     last_error: Option<String>,
     refreshing: bool,
 }
 
-/// The caching policy around a fetcher. Cheap to share (`Arc`).
+/// The caching policy around a store. Cheap to share (`Arc`).
 #[derive(Debug)]
-pub struct KeyCache<F> {
-    fetcher: F,
+pub struct KeyCache<S> {
+    store: S,
     policy: CachePolicy,
     state: Mutex<State>,
-    /// Serialises fetches: one at a time, later callers reuse its result.
-    fetch_gate: tokio::sync::Mutex<()>,
+    /// Serialises reads: one at a time, later callers take its outcome.
+    read_gate: tokio::sync::Mutex<()>,
 }
 
-impl<F: RingFetcher> KeyCache<F> {
+impl<S: ReadRing> KeyCache<S> {
     /// Creates the cache and tries a first load (a failure is logged; requests will retry).
-    pub async fn init(fetcher: F, policy: CachePolicy) -> Arc<Self> {
+    pub async fn init(store: S, policy: CachePolicy) -> Arc<Self> {
         let cache = Arc::new(KeyCache {
-            fetcher,
+            store,
             policy,
             state: Mutex::default(),
-            fetch_gate: tokio::sync::Mutex::new(()),
+            read_gate: tokio::sync::Mutex::new(()),
         });
         cache.refresh().await;
         cache
@@ -84,6 +62,11 @@ impl<F: RingFetcher> KeyCache<F> {
 
     fn state(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The store behind the cache.
+    pub fn store(&self) -> &S {
+        &self.store
     }
 
     /// The ring to verify with, or `KeysUnavailable`.
@@ -118,7 +101,7 @@ impl<F: RingFetcher> KeyCache<F> {
                 let state = self.state();
                 let fresh = state
                     .fetched_at
-                    .is_some_and(|at| at.elapsed() <= self.policy.max_stale);
+                    .is_some_and(|at| Instant::now().saturating_duration_since(at) <= self.policy.max_stale);
                 match (&state.ring, fresh) {
                     (Some(ring), true) => Ok(Arc::clone(ring)),
                     _ => Err(KeysUnavailable {
@@ -133,7 +116,7 @@ impl<F: RingFetcher> KeyCache<F> {
     }
 
     /// After an unknown key id: refreshes (at most once per `unknown_key_interval`) and returns
-    /// the new ring, or `None` when no refresh was allowed or it did not change anything.
+    /// the new ring, or `None` when no refresh was allowed or it did not succeed.
     pub async fn ring_after_unknown_key(self: &Arc<Self>) -> Option<Arc<KeyRing>> {
         let now = Instant::now();
         {
@@ -153,22 +136,25 @@ impl<F: RingFetcher> KeyCache<F> {
         }
     }
 
-    /// Fetches once (or waits for the fetch already running); true when a ring was loaded.
+    /// Reads the store once, or takes the outcome of the read that ran while this caller waited
+    /// for its turn; true when a ring was loaded.
     pub async fn refresh(&self) -> bool {
         let started = Instant::now();
-        let _gate = self.fetch_gate.lock().await;
+        let _gate = self.read_gate.lock().await;
         {
             let mut state = self.state();
-            // Someone else fetched while we waited: use theirs.
-            if state.fetched_at.is_some_and(|at| at >= started) {
-                return true;
+            // A read ended while we waited: its outcome is as new as ours would be, success or
+            // failure (a failure is not retried before `retry_interval`).
+            if state.last_completed.is_some_and(|at| at >= started) {
+                return state.fetched_at.is_some_and(|at| at >= started);
             }
             state.refreshing = true;
             state.last_attempt = Some(Instant::now());
         }
-        let result = self.fetcher.fetch().await;
+        let result = self.store.read_ring().await;
         let mut state = self.state();
         state.refreshing = false;
+        state.last_completed = Some(Instant::now());
         match result {
             Ok(ring) => {
                 let ids = |ring: &KeyRing| {
@@ -178,7 +164,7 @@ impl<F: RingFetcher> KeyCache<F> {
                 };
                 let new_ids = ids(&ring);
                 if state.ring.as_deref().map(ids) != Some(new_ids.clone()) {
-                    tracing::info!(source = %self.fetcher.describe(), keys = %new_ids.join(","), "key ring loaded");
+                    tracing::info!(store = %self.store.location(), keys = %new_ids.join(","), "key ring loaded");
                 }
                 state.ring = Some(Arc::new(ring));
                 state.fetched_at = Some(Instant::now());
@@ -186,7 +172,7 @@ impl<F: RingFetcher> KeyCache<F> {
                 true
             }
             Err(error) => {
-                tracing::warn!(source = %self.fetcher.describe(), error = %error, kept_last_good = state.ring.is_some(), "key ring refresh failed");
+                tracing::warn!(store = %self.store.location(), error = %error, kept_last_good = state.ring.is_some(), "key ring refresh failed");
                 state.last_error = Some(error.to_string());
                 false
             }

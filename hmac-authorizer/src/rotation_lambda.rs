@@ -19,6 +19,13 @@ use crate::checks;
 use crate::rotation::{self, RotationError, RotationTiming, SAFETY_MARGIN};
 use crate::store::KeyStore;
 
+/// The rotation function's Secrets Manager calls: a few attempts, each bounded.
+pub const ROTATOR_CALLS: crate::aws::CallPolicy = crate::aws::CallPolicy {
+    attempt_timeout: Duration::from_secs(10),
+    call_timeout: Duration::from_secs(30),
+    max_attempts: 3,
+};
+
 /// The event Secrets Manager sends.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 pub struct RotationEvent {
