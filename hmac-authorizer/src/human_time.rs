@@ -1,9 +1,10 @@
 //! Times and durations for people reading messages.
 
-/// UTC, e.g. `2026-11-21 09:05:00 UTC`.
+/// UTC, e.g. `2026-11-21 09:05:00 UTC`; a time past year 9999 is shown as Unix seconds.
 pub fn utc(unix: u64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(i64::try_from(unix).unwrap_or(0))
+    i64::try_from(unix)
         .ok()
+        .and_then(|unix| time::OffsetDateTime::from_unix_timestamp(unix).ok())
         .and_then(|t| {
             t.format(time::macros::format_description!(
                 "[year]-[month]-[day] [hour]:[minute]:[second] UTC"

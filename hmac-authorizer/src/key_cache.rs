@@ -30,8 +30,10 @@ struct State {
     ring: Option<Arc<KeyRing>>,
     fetched_at: Option<Instant>,
     last_attempt: Option<Instant>,
-    /// When the last read ended, successfully or not.
-    last_completed: Option<Instant>,
+    /// How many reads have ended, and whether the last one succeeded: a caller that waited
+    /// for its turn while a read ended takes that read's outcome.
+    completed_reads: u64,
+    last_read_ok: bool,
     last_unknown_key_refresh: Option<Instant>,
     last_error: Option<String>,
     refreshing: bool,
@@ -139,14 +141,14 @@ impl<S: ReadRing> KeyCache<S> {
     /// Reads the store once, or takes the outcome of the read that ran while this caller waited
     /// for its turn; true when a ring was loaded.
     pub async fn refresh(&self) -> bool {
-        let started = Instant::now();
+        let reads_before = self.state().completed_reads;
         let _gate = self.read_gate.lock().await;
         {
             let mut state = self.state();
             // A read ended while we waited: its outcome is as new as ours would be, success or
             // failure (a failure is not retried before `retry_interval`).
-            if state.last_completed.is_some_and(|at| at >= started) {
-                return state.fetched_at.is_some_and(|at| at >= started);
+            if state.completed_reads != reads_before {
+                return state.last_read_ok;
             }
             state.refreshing = true;
             state.last_attempt = Some(Instant::now());
@@ -154,7 +156,8 @@ impl<S: ReadRing> KeyCache<S> {
         let result = self.store.read_ring().await;
         let mut state = self.state();
         state.refreshing = false;
-        state.last_completed = Some(Instant::now());
+        state.completed_reads = state.completed_reads.wrapping_add(1);
+        state.last_read_ok = result.is_ok();
         match result {
             Ok(ring) => {
                 let ids = |ring: &KeyRing| {
@@ -177,5 +180,179 @@ impl<S: ReadRing> KeyCache<S> {
                 false
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The policy on a paused clock with a scripted store: deterministic, no real sleeps.
+
+    use std::collections::VecDeque;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    use originsig_core::{KeyId, SigningKey};
+
+    use super::*;
+    use crate::store::StoreError;
+
+    /// Answers each read with the next scripted outcome (the last one repeats), after `delay`.
+    struct Scripted {
+        outcomes: Mutex<VecDeque<Result<&'static str, ()>>>,
+        reads: Arc<AtomicUsize>,
+        delay: Duration,
+    }
+
+    impl ReadRing for Scripted {
+        fn location(&self) -> String {
+            "scripted".to_owned()
+        }
+
+        async fn read_ring(&self) -> Result<KeyRing, StoreError> {
+            self.reads.fetch_add(1, Ordering::SeqCst);
+            tokio::time::sleep(self.delay).await;
+            let outcome = {
+                let mut outcomes = self.outcomes.lock().unwrap();
+                if outcomes.len() > 1 {
+                    outcomes.pop_front().unwrap()
+                } else {
+                    outcomes[0]
+                }
+            };
+            match outcome {
+                Ok(id) => Ok(KeyRing::single(
+                    SigningKey::new(KeyId::new(id).unwrap(), vec![1; 32]).unwrap(),
+                )),
+                Err(()) => Err(StoreError::Unreachable {
+                    action: "GetSecretValue",
+                    what: "scripted".into(),
+                    cause: "down".into(),
+                }),
+            }
+        }
+    }
+
+    const POLICY: CachePolicy = CachePolicy {
+        ttl: Duration::from_secs(300),
+        max_stale: Duration::from_secs(3600),
+        unknown_key_interval: Duration::from_secs(30),
+        retry_interval: Duration::from_secs(5),
+    };
+
+    async fn cache(
+        outcomes: &[Result<&'static str, ()>],
+        delay: Duration,
+    ) -> (Arc<KeyCache<Scripted>>, Arc<AtomicUsize>) {
+        let reads = Arc::new(AtomicUsize::new(0));
+        let store = Scripted {
+            outcomes: Mutex::new(outcomes.iter().copied().collect()),
+            reads: Arc::clone(&reads),
+            delay,
+        };
+        (KeyCache::init(store, POLICY).await, reads)
+    }
+
+    fn current_id(ring: &KeyRing) -> String {
+        ring.signing_key().id().to_string()
+    }
+
+    async fn settle() {
+        for _ in 0..10 {
+            tokio::task::yield_now().await;
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn served_from_memory_until_the_ttl_then_refreshed_in_the_background() {
+        let (cache, reads) = cache(&[Ok("a"), Ok("b")], Duration::ZERO).await;
+        assert_eq!(reads.load(Ordering::SeqCst), 1, "read once at init");
+        tokio::time::advance(Duration::from_secs(299)).await;
+        assert_eq!(current_id(&cache.ring().await.unwrap()), "a");
+        assert_eq!(reads.load(Ordering::SeqCst), 1, "no read inside the TTL");
+        tokio::time::advance(Duration::from_secs(2)).await;
+        assert_eq!(
+            current_id(&cache.ring().await.unwrap()),
+            "a",
+            "the expired ring answers at once"
+        );
+        settle().await;
+        assert_eq!(reads.load(Ordering::SeqCst), 2, "one background read");
+        assert_eq!(current_id(&cache.ring().await.unwrap()), "b");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_unknown_key_reads_at_most_once_per_interval() {
+        let (cache, reads) = cache(&[Ok("a"), Ok("b")], Duration::ZERO).await;
+        assert_eq!(current_id(&cache.ring_after_unknown_key().await.unwrap()), "b");
+        assert!(cache.ring_after_unknown_key().await.is_none());
+        tokio::time::advance(Duration::from_secs(29)).await;
+        assert!(cache.ring_after_unknown_key().await.is_none());
+        assert_eq!(reads.load(Ordering::SeqCst), 2);
+        tokio::time::advance(Duration::from_secs(1)).await;
+        assert!(cache.ring_after_unknown_key().await.is_some());
+        assert_eq!(reads.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_failed_read_is_retried_only_after_the_retry_interval() {
+        let (cache, reads) = cache(&[Err(()), Err(()), Ok("a")], Duration::ZERO).await;
+        assert!(cache.ring().await.is_err());
+        assert_eq!(reads.load(Ordering::SeqCst), 1, "no read right after a failure");
+        tokio::time::advance(Duration::from_secs(5)).await;
+        assert!(cache.ring().await.is_err());
+        assert_eq!(reads.load(Ordering::SeqCst), 2);
+        tokio::time::advance(Duration::from_secs(5)).await;
+        assert_eq!(current_id(&cache.ring().await.unwrap()), "a");
+        assert_eq!(reads.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_last_good_ring_serves_until_max_stale_then_nothing() {
+        let (cache, _) = cache(&[Ok("a"), Err(())], Duration::ZERO).await;
+        tokio::time::advance(Duration::from_secs(3599)).await;
+        assert_eq!(current_id(&cache.ring().await.unwrap()), "a");
+        settle().await;
+        tokio::time::advance(Duration::from_secs(2)).await;
+        let error = cache.ring().await.unwrap_err();
+        assert!(error.last_error.contains("down"), "{error}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn one_read_at_a_time_and_waiters_take_its_outcome() {
+        let (cache, reads) = cache(&[Err(())], Duration::from_secs(1)).await;
+        tokio::time::advance(Duration::from_secs(10)).await;
+        let waiters: Vec<_> = (0..8)
+            .map(|_| {
+                let cache = Arc::clone(&cache);
+                tokio::spawn(async move { cache.refresh().await })
+            })
+            .collect();
+        for waiter in waiters {
+            assert!(!waiter.await.unwrap());
+        }
+        assert_eq!(
+            reads.load(Ordering::SeqCst),
+            2,
+            "init, then one read for eight callers"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_cache_is_shared_and_cheap() {
+        let (cache, reads) = cache(&[Ok("a")], Duration::from_millis(50)).await;
+        let callers: Vec<_> = (0..32)
+            .map(|_| {
+                let cache = Arc::clone(&cache);
+                tokio::spawn(async move { cache.ring().await.is_ok() })
+            })
+            .collect();
+        for caller in callers {
+            assert!(caller.await.unwrap());
+        }
+        assert_eq!(
+            reads.load(Ordering::SeqCst),
+            1,
+            "32 callers inside the TTL read nothing"
+        );
     }
 }

@@ -128,8 +128,16 @@ fn odd_json_types_in_a_v2_event_are_unreadable_not_errors() {
         .replacen(r#""rawPath":"#, r#""rawPath":"/x","rawPath":"#, 1);
     assert_eq!(
         from_http_api_v2(&text).unwrap().header_values,
-        Err(Malformed::HeaderSyntax)
+        Err(Malformed::EventUnreadable)
     );
+    // A lone surrogate (JSON can write it, UTF-8 cannot hold it) is a v2 event that cannot be
+    // read: a deny with that reason, not the wrong event type.
+    let text = example()
+        .to_string()
+        .replacen(r#""rawPath":"/"#, r#""rawPath":"/\ud800"#, 1);
+    assert!(text.contains("ud800"));
+    let facts = from_http_api_v2(&text).unwrap();
+    assert_eq!(facts.target, Err(Malformed::EventUnreadable));
 }
 
 #[test]

@@ -16,11 +16,17 @@ pub fn test_keyring() -> PathBuf {
 
 /// The `key` member (standard base64) of every test key, and the same bytes as hex and
 /// base64url: none of these may ever appear in a log line.
+///
+/// Panics when a test-key file is missing or holds fewer keys than expected: a check for key
+/// material in logs must not pass because it had nothing to look for.
+#[expect(clippy::panic, reason = "test support: stated above")]
 pub fn key_material_strings() -> Vec<String> {
     let mut out = Vec::new();
     for file in ["keyring.json", "outsider-key.json"] {
-        let text = std::fs::read_to_string(root().join("shared/testdata").join(file)).unwrap_or_default();
-        let value: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+        let path = root().join("shared/testdata").join(file);
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let value: serde_json::Value =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let entries: Vec<&serde_json::Value> = match value.get("format").and_then(|f| f.as_str()) {
             Some("originsig-keyring-v1") => ["current", "pending", "previous"]
                 .iter()
@@ -35,6 +41,10 @@ pub fn key_material_strings() -> Vec<String> {
                 out.push(hex_of_base64(key));
             }
         }
+    }
+    // Three spellings of each of the four test keys (current, pending, previous, outsider).
+    if out.len() != 12 || out.iter().any(|s| s.len() < 40) {
+        panic!("expected 4 test keys in shared/testdata, found {}", out.len() / 3);
     }
     out
 }

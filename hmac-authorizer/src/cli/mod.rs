@@ -187,8 +187,8 @@ impl KeySourceArgs {
                 let client = crate::aws::secrets_manager_client(region.region.clone(), CLI_CALLS).await;
                 AnyStore::SecretsManager(SecretsManagerStore::new(client, id.clone()))
             }
-            // clap's group makes one of the two required.
-            (None, path) => AnyStore::File(KeyFileStore::new(path.clone().unwrap_or_default())),
+            (None, Some(path)) => AnyStore::File(KeyFileStore::new(path.clone())),
+            (None, None) => unreachable!("clap's required group makes --secret-id or --key-file present"),
         }
     }
 }

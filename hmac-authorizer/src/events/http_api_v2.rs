@@ -103,13 +103,30 @@ pub fn from_http_api_v2(event: &str) -> Result<RequestFacts<'_>, WrongEventType>
     })
 }
 
-/// The lean read failed (a field of an unexpected JSON type, a repeated field, not JSON at
-/// all). Rare, so this path may be slow: a v2 REQUEST event is the request's fault and gets a
-/// deny; anything else is the wrong kind of event.
+/// The lean read failed (a field of an unexpected JSON type, a repeated field, a string JSON
+/// cannot hold such as a lone surrogate, not JSON at all). Rare, so this path may be slow: a v2
+/// REQUEST event is denied (`event_unreadable`); anything else is the wrong kind of event.
+///
+/// Only the two tags are read here, everything else skipped: a `Value` would refuse the whole
+/// text for one bad string elsewhere and misname a v2 event as the wrong type.
 fn unreadable(event: &str) -> Result<RequestFacts<'_>, WrongEventType> {
-    let value: Value = serde_json::from_str(event).unwrap_or(Value::Null);
-    let version = value.get("version").and_then(Value::as_str);
-    if version == Some("2.0") && value.get("type").and_then(Value::as_str) == Some("REQUEST") {
+    #[derive(Deserialize)]
+    struct Tags {
+        #[serde(default)]
+        version: Option<Value>,
+        #[serde(default, rename = "type")]
+        kind: Option<Value>,
+    }
+    let tags = serde_json::from_str::<Tags>(event).ok();
+    let version = tags
+        .as_ref()
+        .and_then(|t| t.version.as_ref())
+        .and_then(Value::as_str);
+    let kind = tags
+        .as_ref()
+        .and_then(|t| t.kind.as_ref())
+        .and_then(Value::as_str);
+    if version == Some("2.0") && kind == Some("REQUEST") {
         Ok(RequestFacts::unreadable())
     } else {
         Err(wrong_type(version))

@@ -53,11 +53,11 @@ impl RequestFacts<'_> {
     }
 
     /// An event of the right type that could not be read (a field of the wrong JSON type, a
-    /// duplicated field): the request's fault, so a deny, never an allow.
+    /// duplicated field, a lone surrogate): a deny with that reason, never an allow.
     fn unreadable() -> Self {
         RequestFacts {
-            target: Err(Malformed::HeaderSyntax),
-            header_values: Err(Malformed::HeaderSyntax),
+            target: Err(Malformed::EventUnreadable),
+            header_values: Err(Malformed::EventUnreadable),
             cf_request_id: None,
             request_id: None,
             stage: None,
