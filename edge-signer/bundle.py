@@ -34,6 +34,9 @@ NODE_FILES = ("index.mjs",)
 REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
 # "" or /segment[/segment...]: no trailing slash, no query or fragment (index.mjs checks the same).
 PATH_PREFIX_RE = re.compile(r"^(/[^/?#]+)*$")
+# The timing model's defaults (written by `originsig timing --json`; a Rust test keeps it current).
+with open(os.path.join(ROOT, "infra", "timing.json"), encoding="utf-8") as _f:
+    TIMING = json.load(_f)
 # Fixed timestamp so the same inputs give the same zip, byte for byte.
 ZIP_TIME = (2020, 1, 1, 0, 0, 0)
 
@@ -67,14 +70,18 @@ def parse_args(argv):
     parser.add_argument("--region", type=region, help="the secret's primary region (required with --secret-id)")
     parser.add_argument("--replica-regions", default="", help="comma-separated regions holding replicas of the secret; "
                         "an edge running in one of them reads its local replica")
-    parser.add_argument("--cache-ttl", type=positive_int, default=300, metavar="SECS",
-                        help="refresh the cached key in the background after this long (default 300)")
-    parser.add_argument("--max-stale", type=positive_int, default=21600, metavar="SECS",
-                        help="stop signing (answer 503) when no refresh succeeded for this long (default 21600)")
-    parser.add_argument("--refresh-retry", type=positive_int, default=10, metavar="SECS",
-                        help="after a failed refresh, wait this long before the next attempt (default 10)")
-    parser.add_argument("--retry-after", type=positive_int, default=5, metavar="SECS",
-                        help="Retry-After of the 503 answer (default 5)")
+    parser.add_argument("--cache-ttl", type=positive_int, default=TIMING["edgeCacheTtlSecs"], metavar="SECS",
+                        help="read the key again after this long, before signing (in the background from half of it) "
+                        "(default %(default)s)")
+    parser.add_argument("--max-stale", type=positive_int, default=TIMING["edgeMaxStaleSecs"], metavar="SECS",
+                        help="while Secrets Manager cannot be read, sign with the last key up to this age, then answer "
+                        "503 (default %(default)s; the rotation guard waits this long after a promotion)")
+    parser.add_argument("--refresh-retry", type=positive_int, default=TIMING["edgeRefreshRetrySecs"], metavar="SECS",
+                        help="after a failed read, wait this long before the next attempt (default %(default)s)")
+    parser.add_argument("--retry-after", type=positive_int, default=TIMING["edgeRetryAfterSecs"], metavar="SECS",
+                        help="Retry-After of the 503 answer (default %(default)s)")
+    parser.add_argument("--call-timeout", type=positive_int, default=TIMING["edgeCallTimeoutSecs"], metavar="SECS",
+                        help="abandon a Secrets Manager call after this long (default %(default)s)")
     parser.add_argument("--api-kind", choices=("http_api", "rest_api"), default="http_api",
                         help="the kind of API Gateway API behind the distribution (default http_api): HTTP APIs "
                         "decode the path twice before the authorizer sees it, REST APIs keep its encoding")
@@ -133,6 +140,7 @@ def main(argv):
         "maxStaleSeconds": args.max_stale,
         "refreshRetrySeconds": args.refresh_retry,
         "retryAfterSeconds": args.retry_after,
+        "callTimeoutSeconds": args.call_timeout,
         "apiKind": args.api_kind,
         "gatewayPathPrefix": args.gateway_path_prefix,
     }

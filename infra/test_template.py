@@ -31,7 +31,7 @@ TEMPLATE, MATCHES = decode_str(source("infra/template.yaml"))
 RESOURCES = TEMPLATE["Resources"]
 CORE = {**rust_str_consts("shared/src/header.rs"), **rust_str_consts("shared/src/key.rs")}
 AUTHORIZER_VARS = set(rust_str_consts("hmac-authorizer/src/config.rs").values())
-ROTATOR_VARS = set(rust_str_consts("hmac-authorizer/src/rotator.rs").values()) | AUTHORIZER_VARS
+ROTATOR_VARS = set(rust_str_consts("hmac-authorizer/src/rotation_lambda.rs").values()) | AUTHORIZER_VARS
 
 
 def props(name):
@@ -121,6 +121,25 @@ class TemplateMatchesCode(unittest.TestCase):
         self.assertEqual(out.returncode, 0, out.stderr)
         self.assertIn("AWSCURRENT", out.stdout)
         self.assertNotIn("INVALID", out.stdout)
+
+    def test_timing_defaults_come_from_the_timing_model(self):
+        with open(os.path.join(ROOT, "infra", "timing.json"), encoding="utf-8") as f:
+            timing = json.load(f)
+        parameters = TEMPLATE["Parameters"]
+        for parameter, field in [
+            ("EdgeCacheTtlSeconds", "edgeCacheTtlSecs"),
+            ("EdgeMaxStaleSeconds", "edgeMaxStaleSecs"),
+            ("AuthorizerCacheTtlSeconds", "authorizerCacheTtlSecs"),
+            ("AuthorizerMaxStaleSeconds", "authorizerMaxStaleSecs"),
+            ("MaxAgeSeconds", "maxAgeSecs"),
+            ("MaxFutureSeconds", "maxFutureSecs"),
+            ("UnknownKeyRefreshSeconds", "authorizerUnknownKeyRefreshSecs"),
+        ]:
+            self.assertEqual(int(parameters[parameter]["Default"]), timing[field], parameter)
+        # The rotation wait must fit the rotator's timeout (minus the 10 s it keeps for the checks).
+        wait = int(parameters["AuthorizerCacheTtlSeconds"]["MaxValue"]) + timing["safetyMarginSecs"]
+        self.assertLessEqual(wait, int(props("RotatorFunction")["Timeout"]) - 10)
+        self.assertEqual(props("RotatorFunction")["Environment"]["Variables"]["ORIGINSIG_EDGE_MAX_STALE_SECS"], {"Ref": "EdgeMaxStaleSeconds"})
 
     def test_every_checkov_skip_is_justified(self):
         for name, resource in RESOURCES.items():

@@ -149,14 +149,17 @@ const KEYRING_FORMAT = 'originsig-keyring-v1';
 /** "" or /segment[/segment...]: what API Gateway shows before the uri (SPEC.md §4.2). */
 const PATH_PREFIX = /^(\/[^/?#]+)*$/;
 
-/** Validates config.json; every message names the field. */
+/**
+ * Validates config.json; every message names the field. Every timing is required: bundle.py
+ * writes them all, from the one timing model (infra/timing.json), so no default lives here.
+ */
 export function parseConfig(raw) {
   const fail = (field, why) => {
     throw new Error(`config.json: ${field} ${why}`);
   };
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) fail('(the file)', 'must be a JSON object');
-  const seconds = (field, fallback) => {
-    const value = raw[field] ?? fallback;
+  const seconds = (field) => {
+    const value = raw[field];
     if (!Number.isInteger(value) || value <= 0) fail(field, `must be a positive whole number of seconds, got ${JSON.stringify(value)}`);
     return value;
   };
@@ -165,10 +168,11 @@ export function parseConfig(raw) {
     region: raw.region ?? null,
     replicaRegions: raw.replicaRegions ?? [],
     keyFile: raw.keyFile ?? null,
-    cacheTtlSeconds: seconds('cacheTtlSeconds', 300),
-    maxStaleSeconds: seconds('maxStaleSeconds', 21600),
-    refreshRetrySeconds: seconds('refreshRetrySeconds', 10),
-    retryAfterSeconds: seconds('retryAfterSeconds', 5),
+    cacheTtlSeconds: seconds('cacheTtlSeconds'),
+    maxStaleSeconds: seconds('maxStaleSeconds'),
+    refreshRetrySeconds: seconds('refreshRetrySeconds'),
+    retryAfterSeconds: seconds('retryAfterSeconds'),
+    callTimeoutSeconds: seconds('callTimeoutSeconds'),
     apiKind: raw.apiKind ?? DEFAULT_SIGNING_OPTIONS.apiKind,
     gatewayPathPrefix: raw.gatewayPathPrefix ?? null,
   };
@@ -189,9 +193,12 @@ export const config = parseConfig(JSON.parse(readFileSync(bundled('config.json')
 const signer = loadSigner(readFileSync(bundled(WASM_FILE)));
 
 // --- the key cache ------------------------------------------------------------------------
-// One key (AWSCURRENT). Past cacheTtlSeconds a refresh starts in the background and requests
-// keep being signed; past maxStaleSeconds without a successful refresh, signing stops. Failed
-// refreshes are retried at most every refreshRetrySeconds, so an outage cannot become a storm.
+// One key (AWSCURRENT). From half of cacheTtlSeconds it is read again in the background while
+// requests keep being signed; past cacheTtlSeconds it is read again *before* signing, so an idle
+// container never signs with a key that may have left every label (SPEC.md §7). Only while the
+// secret cannot be read does the last key sign on, up to maxStaleSeconds; then 503. A failed read
+// is retried at most every refreshRetrySeconds, and every call is abandoned after
+// callTimeoutSeconds, so a hung Secrets Manager never holds the next read.
 
 const cache = { keyId: null, loadedAt: 0, lastAttemptAt: -Infinity, inFlight: null };
 
@@ -208,6 +215,13 @@ export function secretLocation(cfg, runningRegion) {
   return { region, secretId };
 }
 
+class ReadTimeout extends Error {
+  constructor(seconds) {
+    super(`Secrets Manager did not answer within ${seconds}s`);
+    this.code = 'timeout';
+  }
+}
+
 let secretsClient = null;
 async function readSecretString() {
   if (config.keyFile !== null) {
@@ -215,12 +229,24 @@ async function readSecretString() {
   }
   const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
   const { region, secretId } = secretLocation(config, process.env.AWS_REGION);
-  secretsClient ??= new SecretsManagerClient({ region, maxAttempts: 2 });
-  const out = await secretsClient.send(new GetSecretValueCommand({ SecretId: secretId, VersionStage: 'AWSCURRENT' }));
-  if (typeof out.SecretString !== 'string') throw new Error('the secret has no SecretString (binary secrets are not supported)');
-  return out.SecretString;
+  secretsClient ??= new SecretsManagerClient({ region, maxAttempts: 1 });
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), config.callTimeoutSeconds * 1000);
+  try {
+    const out = await secretsClient.send(new GetSecretValueCommand({ SecretId: secretId, VersionStage: 'AWSCURRENT' }), { abortSignal: abort.signal });
+    if (typeof out.SecretString !== 'string') throw new SignerError('bad_key', 'the secret has no SecretString (binary secrets are not supported)');
+    return out.SecretString;
+  } catch (error) {
+    throw abort.signal.aborted ? new ReadTimeout(config.callTimeoutSeconds) : error;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
+/**
+ * Loads the key from a secret value. From Secrets Manager only the secret-value format
+ * (SPEC.md §7) is a key; a key-ring document is accepted only from an embedded key file.
+ */
 function installKey(text) {
   let parsed;
   try {
@@ -228,13 +254,15 @@ function installKey(text) {
   } catch {
     throw new SignerError('bad_key', 'the secret value is not JSON');
   }
-  const secret = parsed?.format === KEYRING_FORMAT ? parsed.current : parsed;
-  return signer.loadKey(secret);
+  if (parsed?.format === KEYRING_FORMAT) {
+    if (config.keyFile === null) throw new SignerError('bad_key', 'AWSCURRENT holds a key-ring document, not a key (SPEC.md §7)');
+    return signer.loadKey(parsed.current);
+  }
+  return signer.loadKey(parsed);
 }
 
-function refresh(nowMs) {
+function refresh() {
   if (cache.inFlight) return cache.inFlight;
-  cache.lastAttemptAt = nowMs;
   cache.inFlight = (async () => {
     try {
       const keyId = installKey(await readSecretString());
@@ -245,6 +273,9 @@ function refresh(nowMs) {
       // Keep the last good key (if any); say why, never what the value was.
       log('warn', 'key refresh failed', { reason: error.code ?? error.name ?? 'error', detail: error.message, keyId: cache.keyId });
     } finally {
+      // The retry interval counts from the end of the attempt: a call that hung until its
+      // timeout is not followed at once by another.
+      cache.lastAttemptAt = Date.now();
       cache.inFlight = null;
     }
   })();
@@ -254,14 +285,13 @@ function refresh(nowMs) {
 /** Makes sure a usable key is loaded; true when requests may be signed. */
 async function ensureKey(nowMs) {
   const age = nowMs - cache.loadedAt;
-  const usable = () => cache.keyId !== null && Date.now() - cache.loadedAt <= config.maxStaleSeconds * 1000;
   const mayRetry = nowMs - cache.lastAttemptAt >= config.refreshRetrySeconds * 1000;
-  if (!usable()) {
-    if (mayRetry || cache.inFlight) await refresh(nowMs);
-    return usable();
+  if (cache.keyId === null || age >= config.cacheTtlSeconds * 1000) {
+    if (mayRetry || cache.inFlight) await refresh(); // before signing
+  } else if (age >= config.cacheTtlSeconds * 500 && mayRetry) {
+    refresh(); // in the background
   }
-  if (age > config.cacheTtlSeconds * 1000 && mayRetry) refresh(nowMs); // in the background
-  return true;
+  return cache.keyId !== null && Date.now() - cache.loadedAt <= config.maxStaleSeconds * 1000;
 }
 
 // --- responses ----------------------------------------------------------------------------

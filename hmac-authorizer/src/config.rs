@@ -7,6 +7,7 @@ use std::time::Duration;
 use originsig_core::Freshness;
 
 use crate::aws::CallPolicy;
+use crate::timing::{seconds_var, Timing};
 use thiserror::Error;
 
 /// Which gateway payload the authorizer reads, and how it answers.
@@ -42,14 +43,21 @@ pub struct CachePolicy {
     pub retry_interval: Duration,
 }
 
+impl CachePolicy {
+    /// The authorizer's cache policy of a timing model.
+    pub const fn of(timing: &Timing) -> Self {
+        CachePolicy {
+            ttl: Duration::from_secs(timing.authorizer_cache_ttl_secs),
+            max_stale: Duration::from_secs(timing.authorizer_max_stale_secs),
+            unknown_key_interval: Duration::from_secs(timing.authorizer_unknown_key_refresh_secs),
+            retry_interval: Duration::from_secs(timing.authorizer_refresh_retry_secs),
+        }
+    }
+}
+
 impl Default for CachePolicy {
     fn default() -> Self {
-        CachePolicy {
-            ttl: Duration::from_secs(300),
-            max_stale: Duration::from_secs(21_600),
-            unknown_key_interval: Duration::from_secs(30),
-            retry_interval: Duration::from_secs(5),
-        }
+        CachePolicy::of(&Timing::DEFAULT)
     }
 }
 
@@ -63,15 +71,6 @@ pub struct Config {
     /// Bounds on each Secrets Manager call.
     pub secrets_manager_calls: CallPolicy,
 }
-
-/// The authorizer's Secrets Manager calls: one attempt (the key cache has its own retry policy,
-/// so one refresh is at most three calls, one per label), bounded well inside the few seconds
-/// API Gateway waits for an authorizer.
-pub const AUTHORIZER_CALLS: CallPolicy = CallPolicy {
-    attempt_timeout: Duration::from_secs(2),
-    call_timeout: Duration::from_secs(2),
-    max_attempts: 1,
-};
 
 /// An invalid or missing variable.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -128,35 +127,26 @@ impl Config {
                 ))
             }
         };
-        let seconds = |name: &'static str, default: u64| -> Result<u64, ConfigError> {
-            match get(name) {
-                None => Ok(default),
-                Some(text) => match text.parse::<u64>() {
-                    Ok(value) if value > 0 && value <= 31_536_000 => Ok(value),
-                    _ => Err(error(
-                        name,
-                        format!("expected a whole number of seconds from 1 to 31536000, got {text:?}"),
-                    )),
-                },
-            }
-        };
-        let freshness = Freshness {
-            max_age_secs: seconds(MAX_AGE_SECS, Freshness::DEFAULT_MAX_AGE_SECS)?,
-            max_future_secs: seconds(MAX_FUTURE_SECS, Freshness::DEFAULT_MAX_FUTURE_SECS)?,
-        };
-        let defaults = CachePolicy::default();
-        let cache = CachePolicy {
-            ttl: Duration::from_secs(seconds(CACHE_TTL_SECS, defaults.ttl.as_secs())?),
-            max_stale: Duration::from_secs(seconds(MAX_STALE_SECS, defaults.max_stale.as_secs())?),
-            unknown_key_interval: Duration::from_secs(seconds(
+        let defaults = Timing::DEFAULT;
+        let timing = Timing {
+            max_age_secs: seconds_var(&get, MAX_AGE_SECS, defaults.max_age_secs)?,
+            max_future_secs: seconds_var(&get, MAX_FUTURE_SECS, defaults.max_future_secs)?,
+            authorizer_cache_ttl_secs: seconds_var(&get, CACHE_TTL_SECS, defaults.authorizer_cache_ttl_secs)?,
+            authorizer_max_stale_secs: seconds_var(&get, MAX_STALE_SECS, defaults.authorizer_max_stale_secs)?,
+            authorizer_unknown_key_refresh_secs: seconds_var(
+                &get,
                 UNKNOWN_KEY_REFRESH_SECS,
-                defaults.unknown_key_interval.as_secs(),
-            )?),
-            retry_interval: Duration::from_secs(seconds(
+                defaults.authorizer_unknown_key_refresh_secs,
+            )?,
+            authorizer_refresh_retry_secs: seconds_var(
+                &get,
                 REFRESH_RETRY_SECS,
-                defaults.retry_interval.as_secs(),
-            )?),
+                defaults.authorizer_refresh_retry_secs,
+            )?,
+            ..defaults
         };
+        let freshness = timing.freshness();
+        let cache = CachePolicy::of(&timing);
         if cache.max_stale < cache.ttl {
             return Err(error(
                 MAX_STALE_SECS,
@@ -183,7 +173,7 @@ impl Config {
         Ok(Config {
             keys,
             mode,
-            secrets_manager_calls: AUTHORIZER_CALLS,
+            secrets_manager_calls: Timing::DEFAULT.authorizer_calls(),
             freshness,
             cache,
             metrics_namespace,

@@ -1,12 +1,16 @@
 //! When the authorizer reads its key store: one policy for every store.
 //!
 //! - loaded at init; served from memory;
-//! - past the TTL, refreshed in the background while requests keep being served;
+//! - from half the TTL, read again in the background while requests keep being served (a busy
+//!   cache never makes a request wait);
+//! - past the TTL, read again **before** answering (an idle cache never answers from an expired
+//!   ring while a newer one can be read: SPEC.md §7's acceptance bound);
 //! - an unknown key id triggers at most one refresh per `unknown_key_interval` (JWKS-style), so a
 //!   rotation is seen at once but random key ids cannot cause a call storm;
 //! - a failed refresh keeps the last good ring, and the next attempt waits `retry_interval` —
 //!   also for callers that were waiting on the failed one (they take its outcome);
-//! - past `max_stale` without a successful refresh the cache has no ring: fail closed;
+//! - while the store cannot be read, the last good ring answers up to `max_stale`, then the
+//!   cache has no ring: fail closed;
 //! - one read at a time.
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -29,6 +33,8 @@ pub struct KeysUnavailable {
 struct State {
     ring: Option<Arc<KeyRing>>,
     fetched_at: Option<Instant>,
+    /// When the last read ended: the retry interval counts from there, so a read that hung
+    /// until its timeout is not followed at once by another.
     last_attempt: Option<Instant>,
     /// How many reads have ended, and whether the last one succeeded: a caller that waited
     /// for its turn while a read ended takes that read's outcome.
@@ -74,46 +80,45 @@ impl<S: ReadRing> KeyCache<S> {
     /// The ring to verify with, or `KeysUnavailable`.
     pub async fn ring(self: &Arc<Self>) -> Result<Arc<KeyRing>, KeysUnavailable> {
         let now = Instant::now();
-        let (usable, expired, may_retry) = {
+        let (age, refreshing, may_retry) = {
             let state = self.state();
             let age = state.fetched_at.map(|at| now.saturating_duration_since(at));
-            let usable = state
-                .ring
-                .clone()
-                .filter(|_| age.is_some_and(|age| age <= self.policy.max_stale));
-            let expired = age.is_none_or(|age| age >= self.policy.ttl);
-            let may_retry = !state.refreshing
-                && state
-                    .last_attempt
-                    .is_none_or(|at| now.saturating_duration_since(at) >= self.policy.retry_interval);
-            (usable, expired, may_retry)
+            let may_retry = state
+                .last_attempt
+                .is_none_or(|at| now.saturating_duration_since(at) >= self.policy.retry_interval);
+            (age, state.refreshing, may_retry)
         };
-        match usable {
-            Some(ring) => {
-                if expired && may_retry {
-                    let cache = Arc::clone(self);
-                    tokio::spawn(async move { cache.refresh().await });
-                }
-                Ok(ring)
-            }
+        match age {
+            // Expired or never loaded: read before answering (or take the outcome of the read
+            // under way); after a failed read, not again before the retry interval.
             None => {
-                if may_retry {
+                if may_retry || refreshing {
                     self.refresh().await;
                 }
-                let state = self.state();
-                let fresh = state
-                    .fetched_at
-                    .is_some_and(|at| Instant::now().saturating_duration_since(at) <= self.policy.max_stale);
-                match (&state.ring, fresh) {
-                    (Some(ring), true) => Ok(Arc::clone(ring)),
-                    _ => Err(KeysUnavailable {
-                        last_error: state
-                            .last_error
-                            .clone()
-                            .unwrap_or_else(|| "keys too stale".to_owned()),
-                    }),
+            }
+            Some(age) if age >= self.policy.ttl => {
+                if may_retry || refreshing {
+                    self.refresh().await;
                 }
             }
+            Some(age) if age >= self.policy.ttl / 2 && may_retry && !refreshing => {
+                let cache = Arc::clone(self);
+                tokio::spawn(async move { cache.refresh().await });
+            }
+            Some(_) => {}
+        }
+        let state = self.state();
+        let fresh = state
+            .fetched_at
+            .is_some_and(|at| Instant::now().saturating_duration_since(at) <= self.policy.max_stale);
+        match (&state.ring, fresh) {
+            (Some(ring), true) => Ok(Arc::clone(ring)),
+            _ => Err(KeysUnavailable {
+                last_error: state
+                    .last_error
+                    .clone()
+                    .unwrap_or_else(|| "keys too stale".to_owned()),
+            }),
         }
     }
 
@@ -151,11 +156,11 @@ impl<S: ReadRing> KeyCache<S> {
                 return state.last_read_ok;
             }
             state.refreshing = true;
-            state.last_attempt = Some(Instant::now());
         }
         let result = self.store.read_ring().await;
         let mut state = self.state();
         state.refreshing = false;
+        state.last_attempt = Some(Instant::now());
         state.completed_reads = state.completed_reads.wrapping_add(1);
         state.last_read_ok = result.is_ok();
         match result {
@@ -263,21 +268,47 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn served_from_memory_until_the_ttl_then_refreshed_in_the_background() {
+    async fn served_from_memory_then_read_in_the_background_from_half_the_ttl() {
         let (cache, reads) = cache(&[Ok("a"), Ok("b")], Duration::ZERO).await;
         assert_eq!(reads.load(Ordering::SeqCst), 1, "read once at init");
-        tokio::time::advance(Duration::from_secs(299)).await;
+        tokio::time::advance(Duration::from_secs(149)).await;
         assert_eq!(current_id(&cache.ring().await.unwrap()), "a");
-        assert_eq!(reads.load(Ordering::SeqCst), 1, "no read inside the TTL");
+        assert_eq!(reads.load(Ordering::SeqCst), 1, "no read before half the TTL");
         tokio::time::advance(Duration::from_secs(2)).await;
         assert_eq!(
             current_id(&cache.ring().await.unwrap()),
             "a",
-            "the expired ring answers at once"
+            "the ring answers at once"
         );
         settle().await;
         assert_eq!(reads.load(Ordering::SeqCst), 2, "one background read");
         assert_eq!(current_id(&cache.ring().await.unwrap()), "b");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_idle_cache_past_the_ttl_reads_before_it_answers() {
+        let (cache, reads) = cache(&[Ok("a"), Ok("b")], Duration::from_millis(200)).await;
+        tokio::time::advance(Duration::from_secs(301)).await;
+        assert_eq!(
+            current_id(&cache.ring().await.unwrap()),
+            "b",
+            "never the expired ring"
+        );
+        assert_eq!(reads.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn past_the_ttl_a_store_outage_serves_the_last_ring_until_max_stale() {
+        let (cache, reads) = cache(&[Ok("a"), Err(())], Duration::ZERO).await;
+        tokio::time::advance(Duration::from_secs(301)).await;
+        assert_eq!(
+            current_id(&cache.ring().await.unwrap()),
+            "a",
+            "outage: the last good ring"
+        );
+        assert_eq!(reads.load(Ordering::SeqCst), 2);
+        assert_eq!(current_id(&cache.ring().await.unwrap()), "a");
+        assert_eq!(reads.load(Ordering::SeqCst), 2, "no retry before the interval");
     }
 
     #[tokio::test(start_paused = true)]

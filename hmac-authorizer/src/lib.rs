@@ -22,3 +22,4 @@ pub mod response;
 pub mod rotation;
 pub mod rotation_lambda;
 pub mod store;
+pub mod timing;

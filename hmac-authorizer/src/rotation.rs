@@ -1,53 +1,23 @@
-//! The rotation state machine, shared by `originsig rotate` and the scheduled rotator so both
+//! The rotation state machine, shared by `originsig rotate` and the rotation Lambda so both
 //! behave the same (SPEC.md §7):
 //!
 //! 1. **pending** — put a new key as AWSPENDING (idempotent per token); a PENDING left by an
 //!    interrupted run is resumed, never duplicated;
-//! 2. **wait** — until every authorizer can know it (its cache TTL plus a margin);
+//! 2. **wait** — until every authorizer has read it ([`Timing::propagation_wait`]);
 //! 3. **test** — optional URL checks (`crate::checks`);
-//! 4. **promote** — PENDING → AWSCURRENT, the old current → AWSPREVIOUS; the time is recorded.
+//! 4. **promote** — record the promotion time, then PENDING → AWSCURRENT (the old current →
+//!    AWSPREVIOUS). Recording first means an interrupted promotion leaves the guard armed.
 //!
-//! Starting a rotation is refused while the PREVIOUS key it would drop may still be in use:
-//! edges cache the key they sign with for up to `edge_cache_ttl` after a promotion, and what
-//! they signed stays valid for the freshness window.
+//! Starting a rotation is refused by [`guard`] while the PREVIOUS key it would drop may still be
+//! in use ([`Timing::previous_key_in_use`] after the last promotion).
 
 use std::time::Duration;
 
-use originsig_core::{KeyId, KeyRole, SigningKey, MIN_KEY_LEN};
+use originsig_core::{KeyId, KeyRing, KeyRole, SigningKey, MIN_KEY_LEN};
 use thiserror::Error;
 
 use crate::store::{KeyStore, KeyVersion, StoreError};
-
-/// Extra time on top of every computed bound.
-pub const SAFETY_MARGIN: Duration = Duration::from_secs(30);
-
-/// The timing the rotation must respect.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RotationTiming {
-    /// How long a PENDING key must exist before promotion: the authorizers' cache TTL + margin.
-    pub propagation_wait: Duration,
-    /// How long an edge may keep signing with the key it cached.
-    pub edge_cache_ttl: Duration,
-    /// The verifiers' freshness window (max age of a signature).
-    pub freshness_window: Duration,
-}
-
-impl Default for RotationTiming {
-    fn default() -> Self {
-        RotationTiming {
-            propagation_wait: Duration::from_secs(300) + SAFETY_MARGIN,
-            edge_cache_ttl: Duration::from_secs(300),
-            freshness_window: Duration::from_secs(60),
-        }
-    }
-}
-
-impl RotationTiming {
-    /// Earliest time a rotation may start after a promotion at `promoted_at`.
-    pub fn next_safe_rotation(&self, promoted_at: u64) -> u64 {
-        promoted_at + (self.edge_cache_ttl + self.freshness_window + SAFETY_MARGIN).as_secs()
-    }
-}
+use crate::timing::Timing;
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
@@ -60,8 +30,7 @@ pub enum RotationError {
     InvalidCurrent { store: String, problem: String },
     #[error(
         "too early: the last promotion was at {}, and edges may sign with the previous key ({previous}) until {}; \
-         a rotation now would drop that key and deny their requests. Try again in {}, or pass --force if no edge \
-         can still hold it",
+         a rotation now would drop that key and deny their requests. Try again in {}",
         crate::human_time::utc(*promoted_at), crate::human_time::utc(*safe_at), crate::human_time::human(*wait_secs)
     )]
     TooEarly {
@@ -70,10 +39,10 @@ pub enum RotationError {
         wait_secs: u64,
         previous: String,
     },
-    #[error(
-        "AWSPENDING holds an invalid value (version {version}: {problem}); rerun with --force to replace it with a new key"
-    )]
+    #[error("AWSPENDING holds an invalid value (version {version}: {problem}); replace it with a new key (`originsig rotate --force`)")]
     InvalidPending { version: String, problem: String },
+    #[error("{store}: {problem}; authorizers refuse this key ring — fix the versions (`originsig status`) before rotating")]
+    ConflictingRing { store: String, problem: String },
     #[error("the pending key with token {0} is not there (did someone else finish or cancel this rotation?); run status")]
     PendingGone(String),
     #[error("a rotation test failed: {0}; the new key was NOT promoted (it stays AWSPENDING; fix and rerun to resume)")]
@@ -172,11 +141,57 @@ fn valid_current(store: &impl KeyStore, ring: &StoredRing) -> Result<SigningKey,
     })
 }
 
+/// The verifying ring the labels make, or why authorizers would refuse it (two labels with one
+/// key id and different bytes). Malformed optional versions are left out, as authorizers do.
+pub fn verifying_ring(ring: &StoredRing) -> Option<Result<KeyRing, originsig_core::KeyError>> {
+    let valid = |v: &Option<KeyVersion>| v.as_ref().and_then(|v| v.key.clone().ok());
+    let current = valid(&ring.current)?;
+    Some(KeyRing::new(current, valid(&ring.pending), valid(&ring.previous)))
+}
+
+/// When the last promotion happened, as far as the store can tell: the later of the recorded
+/// tag and AWSCURRENT's creation (the tag may be missing — labels moved by hand — and a version
+/// is never promoted before it exists).
+pub async fn last_promotion(store: &impl KeyStore, ring: &StoredRing) -> Result<Option<u64>, RotationError> {
+    let recorded = store.last_promotion().await?;
+    let created = ring.current.as_ref().and_then(|c| c.created);
+    Ok(recorded.max(created))
+}
+
+/// The guard, for every caller: refuses to start a rotation that would drop an AWSPREVIOUS key
+/// that may still sign or be fresh.
+pub async fn guard(
+    store: &impl KeyStore,
+    ring: &StoredRing,
+    timing: &Timing,
+    now: u64,
+) -> Result<(), RotationError> {
+    let Some(previous) = &ring.previous else {
+        return Ok(()); // nothing to drop
+    };
+    let Some(promoted_at) = last_promotion(store, ring).await? else {
+        return Ok(());
+    };
+    let safe_at = timing.next_safe_rotation(promoted_at);
+    if now >= safe_at {
+        return Ok(());
+    }
+    Err(RotationError::TooEarly {
+        promoted_at,
+        safe_at,
+        wait_secs: safe_at - now,
+        previous: match &previous.key {
+            Ok(key) => key.id().to_string(),
+            Err(_) => format!("version {} (invalid)", previous.version_id),
+        },
+    })
+}
+
 /// Step 1 for `originsig rotate`: resume the PENDING key if there is one, else (guard
-/// permitting) make one.
+/// permitting) make one. `force` replaces an invalid or conflicting PENDING and skips the guard.
 pub async fn start(
     store: &impl KeyStore,
-    timing: &RotationTiming,
+    timing: &Timing,
     now: u64,
     force: bool,
 ) -> Result<Pending, RotationError> {
@@ -192,37 +207,29 @@ pub async fn start(
                     resumed: true,
                 })
             }
+            (Ok(key), false) if !key.same_secret(&current) => {
+                return Err(RotationError::ConflictingRing {
+                    store: store.location(),
+                    problem: format!(
+                        "AWSPENDING (version {}) reuses the current key id {} with different bytes",
+                        pending.version_id,
+                        key.id()
+                    ),
+                })
+            }
             (Err(problem), false) => {
                 return Err(RotationError::InvalidPending {
                     version: pending.version_id.clone(),
                     problem: problem.to_string(),
                 })
             }
-            _ => {} // --force: replaced below (Secrets Manager moves the label to the new version)
+            // A copy of the current key, or --force: replaced below (Secrets Manager moves the
+            // label to the new version).
+            _ => {}
         }
     }
-    if let Some(previous) = &ring.previous {
-        let promoted_at = match store.last_promotion().await? {
-            Some(at) => Some(at),
-            // Not recorded (rotated by hand): the current version's creation is the best bound.
-            None => ring.current.as_ref().and_then(|c| c.created),
-        };
-        if let Some(promoted_at) = promoted_at {
-            let safe_at = timing.next_safe_rotation(promoted_at);
-            if now < safe_at && !force {
-                let previous = previous
-                    .key
-                    .as_ref()
-                    .map(|k| k.id().to_string())
-                    .unwrap_or_else(|_| "invalid".into());
-                return Err(RotationError::TooEarly {
-                    promoted_at,
-                    safe_at,
-                    wait_secs: safe_at - now,
-                    previous,
-                });
-            }
-        }
+    if !force {
+        guard(store, &ring, timing, now).await?;
     }
     let token = new_token()?;
     let key = new_key(now)?;
@@ -235,12 +242,12 @@ pub async fn start(
     })
 }
 
-/// Step 1 for the rotator: Secrets Manager chose the token. Idempotent: a PENDING with this
-/// token is kept; a PENDING with another token is an abandoned rotation and is replaced.
+/// Step 1 for the rotation Lambda: Secrets Manager chose the token. Idempotent: a PENDING with
+/// this token is kept; a PENDING with another token is an abandoned rotation and is replaced.
 pub async fn ensure_pending(
     store: &impl KeyStore,
     token: &str,
-    timing: &RotationTiming,
+    timing: &Timing,
     now: u64,
 ) -> Result<Pending, RotationError> {
     let ring = stored_ring(store).await?;
@@ -271,23 +278,7 @@ pub async fn ensure_pending(
             resumed: true,
         });
     }
-    if ring.previous.is_some() {
-        if let Some(promoted_at) = store.last_promotion().await? {
-            let safe_at = timing.next_safe_rotation(promoted_at);
-            if now < safe_at {
-                return Err(RotationError::TooEarly {
-                    promoted_at,
-                    safe_at,
-                    wait_secs: safe_at - now,
-                    previous: ring
-                        .previous
-                        .and_then(|p| p.key.ok())
-                        .map(|k| k.id().to_string())
-                        .unwrap_or_default(),
-                });
-            }
-        }
-    }
+    guard(store, &ring, timing, now).await?;
     let key = new_key(now)?;
     store.put_pending(token, &key).await?;
     Ok(Pending {
@@ -298,21 +289,46 @@ pub async fn ensure_pending(
     })
 }
 
-/// How much of the propagation wait is left for a PENDING key created at `created`.
-pub fn remaining_wait(timing: &RotationTiming, created: Option<u64>, now: u64) -> Duration {
+/// The PENDING version `token` if it exists, without creating anything: the rotation Lambda's
+/// `testSecret` may be called alone (Secrets Manager checks a rotation configuration that way).
+pub async fn existing_pending(store: &impl KeyStore, token: &str) -> Result<Option<Pending>, RotationError> {
+    let Some(version) = store
+        .versions()
+        .await?
+        .into_iter()
+        .find(|v| v.version_id == token)
+    else {
+        return Ok(None);
+    };
+    let key = version.key.map_err(|e| RotationError::InvalidPending {
+        version: token.to_owned(),
+        problem: e.to_string(),
+    })?;
+    Ok(Some(Pending {
+        token: token.to_owned(),
+        key,
+        created: version.created,
+        resumed: true,
+    }))
+}
+
+/// How much of `wait` is left for a PENDING key created at `created` (unknown: all of it).
+pub fn remaining_wait(wait: Duration, created: Option<u64>, now: u64) -> Duration {
     let waited = created.map_or(Duration::ZERO, |c| Duration::from_secs(now.saturating_sub(c)));
-    timing.propagation_wait.saturating_sub(waited)
+    wait.saturating_sub(waited)
 }
 
 /// The outcome of a promotion.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Promoted {
-    pub new_key_id: String,
-    pub previous_key_id: Option<String>,
+    pub new_key_id: KeyId,
+    pub previous_key_id: Option<KeyId>,
     pub promoted_at: u64,
 }
 
-/// Step 4: PENDING(token) → AWSCURRENT; records the time. Idempotent.
+/// Step 4: records the time, then PENDING(token) → AWSCURRENT. Idempotent. Recording first
+/// means a promotion interrupted between the two leaves a record at least as late as the label
+/// move, so the guard never sees an older promotion than the real one.
 pub async fn promote(store: &impl KeyStore, token: &str, now: u64) -> Result<Promoted, RotationError> {
     let ring = stored_ring(store).await?;
     let already = ring.current.as_ref().is_some_and(|c| c.version_id == token);
@@ -321,18 +337,15 @@ pub async fn promote(store: &impl KeyStore, token: &str, now: u64) -> Result<Pro
         return Err(RotationError::PendingGone(token.to_owned()));
     }
     if !already {
-        store.promote(token).await?;
         store.record_promotion(now).await?;
+        store.promote(token).await?;
     }
     let ring = stored_ring(store).await?;
-    let id = |v: &Option<KeyVersion>| {
-        v.as_ref()
-            .and_then(|v| v.key.as_ref().ok())
-            .map(|k| k.id().to_string())
-    };
+    let new_key_id = valid_current(store, &ring)?.id().clone();
+    let previous_key_id = ring.previous.and_then(|v| v.key.ok()).map(|k| k.id().clone());
     Ok(Promoted {
-        new_key_id: id(&ring.current).unwrap_or_default(),
-        previous_key_id: id(&ring.previous),
+        new_key_id,
+        previous_key_id,
         promoted_at: store.last_promotion().await?.unwrap_or(now),
     })
 }

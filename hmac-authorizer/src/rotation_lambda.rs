@@ -6,8 +6,10 @@
 //! |---|---|
 //! | `createSecret` | stage a new key AWSPENDING under the token (idempotent; refused while the previous key may be in use) |
 //! | `setSecret` | nothing: the keys live only in the secret |
-//! | `testSecret` | wait until authorizers can know the key (within the Lambda timeout), then the optional URL checks |
-//! | `finishSecret` | promote PENDING → AWSCURRENT, record the time |
+//! | `testSecret` | wait until authorizers can know the key (within the Lambda timeout), then the optional URL checks; with nothing staged under the token (Secrets Manager may call it alone to check a configuration), nothing |
+//! | `finishSecret` | record the time, promote PENDING → AWSCURRENT; with nothing staged under the token, nothing |
+//!
+//! Every step is safe to call alone: only `createSecret` creates a key.
 
 use std::time::Duration;
 
@@ -16,15 +18,9 @@ use serde::Deserialize;
 use thiserror::Error;
 
 use crate::checks;
-use crate::rotation::{self, RotationError, RotationTiming, SAFETY_MARGIN};
+use crate::rotation::{self, RotationError};
 use crate::store::KeyStore;
-
-/// The rotation function's Secrets Manager calls: a few attempts, each bounded.
-pub const ROTATOR_CALLS: crate::aws::CallPolicy = crate::aws::CallPolicy {
-    attempt_timeout: Duration::from_secs(10),
-    call_timeout: Duration::from_secs(30),
-    max_attempts: 3,
-};
+use crate::timing::{seconds_var, Timing};
 
 /// The event Secrets Manager sends.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
@@ -40,43 +36,42 @@ pub struct RotationEvent {
 /// Rotator settings from the environment.
 #[derive(Debug, Clone)]
 pub struct RotatorConfig {
-    pub timing: RotationTiming,
+    /// The deployment's timing (authorizer cache TTL, edge max stale, freshness window).
+    pub timing: Timing,
+    /// How long a new key stays PENDING before promotion (default: derived from `timing`).
+    pub wait: Duration,
     pub test_url: Option<Url>,
     pub direct_url: Option<Url>,
 }
 
 pub const WAIT_SECS: &str = "ORIGINSIG_ROTATION_WAIT_SECS";
-pub const EDGE_CACHE_TTL_SECS: &str = "ORIGINSIG_EDGE_CACHE_TTL_SECS";
+pub const EDGE_MAX_STALE_SECS: &str = "ORIGINSIG_EDGE_MAX_STALE_SECS";
 pub const TEST_URL: &str = "ORIGINSIG_TEST_URL";
 pub const DIRECT_URL: &str = "ORIGINSIG_DIRECT_URL";
 
 impl RotatorConfig {
     pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Self, crate::config::ConfigError> {
         let error = |variable, problem: String| crate::config::ConfigError { variable, problem };
-        let seconds = |name: &'static str, default: u64| match get(name).filter(|v| !v.is_empty()) {
-            None => Ok(default),
-            Some(text) => text
-                .parse::<u64>()
-                .ok()
-                .filter(|v| *v > 0)
-                .ok_or_else(|| error(name, format!("expected a whole number of seconds, got {text:?}"))),
-        };
         let url = |name: &'static str| {
             get(name)
                 .filter(|v| !v.is_empty())
                 .map(|text| Url::parse(&text).map_err(|e| error(name, format!("{text:?} is not a URL: {e}"))))
                 .transpose()
         };
-        let authorizer_ttl = seconds(crate::config::CACHE_TTL_SECS, 300)?;
+        let defaults = Timing::DEFAULT;
+        let timing = Timing {
+            authorizer_cache_ttl_secs: seconds_var(
+                &get,
+                crate::config::CACHE_TTL_SECS,
+                defaults.authorizer_cache_ttl_secs,
+            )?,
+            edge_max_stale_secs: seconds_var(&get, EDGE_MAX_STALE_SECS, defaults.edge_max_stale_secs)?,
+            max_age_secs: seconds_var(&get, crate::config::MAX_AGE_SECS, defaults.max_age_secs)?,
+            ..defaults
+        };
         Ok(RotatorConfig {
-            timing: RotationTiming {
-                propagation_wait: Duration::from_secs(seconds(
-                    WAIT_SECS,
-                    authorizer_ttl + SAFETY_MARGIN.as_secs(),
-                )?),
-                edge_cache_ttl: Duration::from_secs(seconds(EDGE_CACHE_TTL_SECS, 300)?),
-                freshness_window: Duration::from_secs(seconds(crate::config::MAX_AGE_SECS, 60)?),
-            },
+            wait: Duration::from_secs(seconds_var(&get, WAIT_SECS, timing.propagation_wait().as_secs())?),
+            timing,
             test_url: url(TEST_URL)?,
             direct_url: url(DIRECT_URL)?,
         })
@@ -133,8 +128,13 @@ pub async fn run_step(
         }
         "setSecret" => Ok("nothing to set: the keys live only in the secret".to_owned()),
         "testSecret" => {
-            let pending = rotation::ensure_pending(store, &event.token, &config.timing, now).await?;
-            let wait = rotation::remaining_wait(&config.timing, pending.created, now);
+            let Some(pending) = rotation::existing_pending(store, &event.token).await? else {
+                return Ok(format!(
+                    "nothing staged under token {}: nothing to test",
+                    event.token
+                ));
+            };
+            let wait = rotation::remaining_wait(config.wait, pending.created, now);
             let available = time_left.saturating_sub(Duration::from_secs(10));
             if wait > available {
                 return Err(RotatorError::WaitTooLong {
@@ -161,11 +161,19 @@ pub async fn run_step(
             ))
         }
         "finishSecret" => {
+            if rotation::existing_pending(store, &event.token).await?.is_none() {
+                return Ok(format!(
+                    "nothing staged under token {}: nothing to finish",
+                    event.token
+                ));
+            }
             let promoted = rotation::promote(store, &event.token, now).await?;
             Ok(format!(
                 "AWSCURRENT is {}, AWSPREVIOUS is {}",
                 promoted.new_key_id,
-                promoted.previous_key_id.unwrap_or_default()
+                promoted
+                    .previous_key_id
+                    .map_or_else(|| "none".to_owned(), |id| id.to_string())
             ))
         }
         other => Err(RotatorError::UnknownStep(other.to_owned())),

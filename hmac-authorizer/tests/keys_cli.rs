@@ -14,8 +14,9 @@ mod common;
 
 use std::process::{Command, Output};
 
-use originsig_hmac_authorizer::rotation::{self, RotationTiming};
+use originsig_hmac_authorizer::rotation;
 use originsig_hmac_authorizer::store::{KeyStore, SecretsManagerStore};
+use originsig_hmac_authorizer::timing::Timing;
 use originsig_tests::moto::MotoServer;
 use serde_json::Value;
 
@@ -154,12 +155,12 @@ async fn interrupted_during_promotion_finishes_idempotently() {
         .create(&rotation::new_key(1).unwrap(), "test")
         .await
         .unwrap();
-    let timing = RotationTiming::default();
+    let timing = Timing::DEFAULT;
     let pending = rotation::start(&store, &timing, 1000, false).await.unwrap();
     // Crash after the label moved but before the time was recorded:
     store.promote(&pending.token).await.unwrap();
     let promoted = rotation::promote(&store, &pending.token, 2000).await.unwrap();
-    assert_eq!(promoted.new_key_id, pending.key.id().as_str());
+    assert_eq!(&promoted.new_key_id, pending.key.id());
     // And again (a retried finish): still fine, nothing changes.
     let again = rotation::promote(&store, &pending.token, 3000).await.unwrap();
     assert_eq!(again.new_key_id, promoted.new_key_id);
@@ -195,7 +196,7 @@ fn bad_secrets_get_clear_messages() {
         Some(&moto),
         &["rotate", "--secret-id", "e2e/garbage", "--wait", "0"],
     );
-    assert_eq!(garbage.status.code(), Some(4), "{}", text(&garbage));
+    assert_eq!(garbage.status.code(), Some(3), "{}", text(&garbage));
     assert!(
         text(&garbage).contains("AWSCURRENT value is invalid"),
         "{}",
@@ -204,6 +205,48 @@ fn bad_secrets_get_clear_messages() {
     assert!(!text(&garbage).contains("hunter2"), "never echo a secret value");
     let status = originsig(Some(&moto), &["status", "--secret-id", "e2e/garbage"]);
     assert!(text(&status).contains("INVALID"), "{}", text(&status));
+    assert_eq!(
+        status.status.code(),
+        Some(3),
+        "status reports a broken store with exit 3"
+    );
+    let url = "https://api.example.com/prod/x";
+    let sign = originsig(Some(&moto), &["sign", "--secret-id", "e2e/garbage", "--url", url]);
+    assert_eq!(sign.status.code(), Some(3), "{}", text(&sign));
+    assert!(
+        text(&sign).contains("AWSCURRENT is not a valid key"),
+        "{}",
+        text(&sign)
+    );
+    let header = "v1;t=1;k=a;s=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    let verify = originsig(
+        Some(&moto),
+        &[
+            "verify",
+            "--secret-id",
+            "e2e/garbage",
+            "--url",
+            url,
+            "--header",
+            header,
+        ],
+    );
+    assert_eq!(verify.status.code(), Some(3), "{}", text(&verify));
+    assert!(!text(&sign).contains("hunter2") && !text(&verify).contains("hunter2"));
+}
+
+/// Every subcommand's --help lists the exit codes, as the README says.
+#[test]
+fn every_subcommand_help_lists_the_exit_codes() {
+    for command in ["init", "rotate", "status", "sign", "verify", "doctor", "timing"] {
+        let out = originsig(None, &[command, "--help"]);
+        assert!(out.status.success(), "{command}");
+        assert!(
+            text(&out).contains("Exit codes:"),
+            "{command} --help: {}",
+            text(&out)
+        );
+    }
 }
 
 #[test]

@@ -21,6 +21,7 @@ use originsig_core::{KeyId, KeyRing, KeyRole, SigningKey};
 use originsig_hmac_authorizer::config::CachePolicy;
 use originsig_hmac_authorizer::key_cache::KeyCache;
 use originsig_hmac_authorizer::store::{ReadRing, SecretsManagerStore, StoreError};
+use originsig_hmac_authorizer::timing::Timing;
 use originsig_tests::moto::MotoServer;
 
 fn key(id: &str, byte: u8) -> SigningKey {
@@ -164,13 +165,13 @@ async fn reads_all_three_labels_and_follows_a_rotation() {
 }
 
 #[tokio::test]
-async fn refreshes_in_the_background_after_the_ttl() {
+async fn reads_in_the_background_from_half_the_ttl_and_before_answering_past_it() {
     let moto = MotoServer::start().unwrap();
     let client = common::moto_client(&moto).await;
     create(&client, "authz/ttl", &key("k-a", 1)).await;
     let cache = KeyCache::init(
         SecretsManagerStore::new(client.clone(), "authz/ttl".into()),
-        policy(300, 60_000),
+        policy(600, 60_000),
     )
     .await;
     put_pending(
@@ -182,7 +183,7 @@ async fn refreshes_in_the_background_after_the_ttl() {
     .await;
     promote(&client, "authz/ttl", "token-ttl-000000000000000000000000000").await;
     tokio::time::sleep(Duration::from_millis(350)).await;
-    // Past the TTL: this call is served from the cache and starts a refresh...
+    // Past half the TTL: this call is served from the cache and starts a read...
     assert_eq!(cache.ring().await.unwrap().signing_key().id().as_str(), "k-a");
     // ...which lands shortly after.
     let mut seen = String::new();
@@ -194,6 +195,32 @@ async fn refreshes_in_the_background_after_the_ttl() {
         }
     }
     assert_eq!(seen, "k-b");
+
+    // Idle past the TTL across two promotions: the first answer is the newest ring, and the
+    // key that left every label is in it no more.
+    put_pending(
+        &client,
+        "authz/ttl",
+        &key("k-c", 3),
+        "token-ttl-111111111111111111111111111",
+    )
+    .await;
+    promote(&client, "authz/ttl", "token-ttl-111111111111111111111111111").await;
+    put_pending(
+        &client,
+        "authz/ttl",
+        &key("k-d", 4),
+        "token-ttl-222222222222222222222222222",
+    )
+    .await;
+    promote(&client, "authz/ttl", "token-ttl-222222222222222222222222222").await;
+    tokio::time::sleep(Duration::from_millis(650)).await;
+    let ring = cache.ring().await.unwrap();
+    assert_eq!(ring.signing_key().id().as_str(), "k-d");
+    assert!(
+        ring.find("k-b").is_none(),
+        "k-b left every label two promotions ago"
+    );
 }
 
 #[tokio::test]
@@ -263,7 +290,7 @@ async fn malformed_values_keep_the_last_good_ring() {
 #[tokio::test]
 async fn an_outage_keeps_the_ring_until_max_stale_then_fails_closed() {
     let mut moto = MotoServer::start().unwrap();
-    let client = common::moto_client(&moto).await;
+    let client = common::moto_client_with(&moto, Timing::DEFAULT.authorizer_calls()).await;
     create(&client, "authz/outage", &key("k-a", 1)).await;
     let cache = KeyCache::init(
         SecretsManagerStore::new(client, "authz/outage".into()),

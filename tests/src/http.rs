@@ -1,6 +1,5 @@
 //! Small HTTP plumbing shared by the emulators (hyper 1 server and client).
 
-use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -55,6 +54,19 @@ where
     F: Future<Output = Response<Body>> + Send + 'static,
 {
     let handler = Arc::new(handler);
+    serve_or_drop(listener, move |request| {
+        let handler = Arc::clone(&handler);
+        async move { Ok(handler(request).await) }
+    });
+}
+
+/// [`serve`], where the handler may answer `Err(())`: the connection is closed with no answer.
+pub fn serve_or_drop<H, F>(listener: TcpListener, handler: H)
+where
+    H: Fn(Incoming2) -> F + Send + Sync + 'static,
+    F: Future<Output = Result<Response<Body>, ()>> + Send + 'static,
+{
+    let handler = Arc::new(handler);
     tokio::spawn(async move {
         while let Ok((stream, peer)) = listener.accept().await {
             let handler = Arc::clone(&handler);
@@ -81,17 +93,16 @@ where
                             .await
                             .map(|b| b.to_bytes())
                             .unwrap_or_default();
-                        Ok::<_, Infallible>(
-                            handler(Incoming2 {
-                                method,
-                                path,
-                                query,
-                                headers,
-                                body,
-                                peer,
-                            })
-                            .await,
-                        )
+                        handler(Incoming2 {
+                            method,
+                            path,
+                            query,
+                            headers,
+                            body,
+                            peer,
+                        })
+                        .await
+                        .map_err(|()| std::io::Error::other("connection dropped on purpose"))
                     }
                 });
                 let _ = http1::Builder::new()

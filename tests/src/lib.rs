@@ -7,6 +7,7 @@
 //! - [`gateway`]: the API Gateway HTTP API emulator with the real authorizer binary;
 //! - [`chain`]: all of it wired together;
 //! - [`moto`]: a real moto server on 127.0.0.1 for Secrets Manager;
+//! - [`fault_proxy`]: a proxy in front of it that drops, hangs or delays chosen calls;
 //! - [`repo`]: paths into the repository and the test keys.
 
 // Reading a `serde_json::Value` by `&str` key yields `Null` when absent, never a panic; the
@@ -15,6 +16,7 @@
 
 pub mod chain;
 pub mod edge;
+pub mod fault_proxy;
 pub mod gateway;
 pub mod http;
 pub mod moto;

@@ -1,7 +1,7 @@
 // Test helpers: bundles built by the real bundler, a real moto server, captured logs.
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -90,6 +90,45 @@ export async function startMoto() {
       if (child.exitCode !== null) return resolve();
       child.once('exit', resolve);
       child.kill('SIGTERM');
+    }),
+  };
+}
+
+/**
+ * A TCP proxy on 127.0.0.1 in front of `target` (host:port) whose behaviour can be switched:
+ * 'pass' forwards, 'hang' accepts and never answers (also on open keep-alive connections),
+ * 'drop' closes. Bounded: `close()` ends every connection.
+ */
+export async function faultProxy(target) {
+  const { hostname, port: targetPort } = new URL(target);
+  const state = { mode: 'pass' };
+  const sockets = new Set();
+  const server = createServer((client) => {
+    sockets.add(client);
+    client.on('close', () => sockets.delete(client));
+    client.on('error', () => {});
+    if (state.mode === 'drop') return client.destroy();
+    let upstream = null;
+    client.on('data', (chunk) => {
+      if (state.mode === 'hang') return; // swallowed: the caller waits for an answer that never comes
+      if (state.mode === 'drop') return client.destroy();
+      if (!upstream) {
+        upstream = connect(Number(targetPort), hostname);
+        sockets.add(upstream);
+        upstream.on('error', () => client.destroy());
+        upstream.on('close', () => client.destroy());
+        upstream.on('data', (data) => state.mode === 'pass' && client.write(data));
+      }
+      upstream.write(chunk);
+    });
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    endpoint: `http://127.0.0.1:${server.address().port}`,
+    set mode(mode) { state.mode = mode; },
+    close: () => new Promise((resolve) => {
+      for (const socket of sockets) socket.destroy();
+      server.close(() => resolve());
     }),
   };
 }

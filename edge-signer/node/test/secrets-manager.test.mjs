@@ -24,16 +24,27 @@ after(async () => {
   await moto?.stop();
 });
 
-test('loads AWSCURRENT at the first request and sees a rotation after the cache TTL', async () => {
+test('loads AWSCURRENT at the first request, reads it again in the background from half the TTL', async () => {
   await client().send(new CreateSecretCommand({ Name: 'edge/rotation', SecretString: secretValue(KEYRING.current) }));
-  const { handler } = await bundle('sm-rotation', ['--secret-id', 'edge/rotation', '--region', 'us-east-1', '--cache-ttl', '1', '--max-stale', '30', '--refresh-retry', '1']);
+  const { handler } = await bundle('sm-rotation', ['--secret-id', 'edge/rotation', '--region', 'us-east-1', '--cache-ttl', '2', '--max-stale', '30', '--refresh-retry', '1']);
   assert.equal(keyIdOf(await call(handler)), 'key-current');
   await client().send(new PutSecretValueCommand({ SecretId: 'edge/rotation', SecretString: secretValue(KEYRING.pending) }));
-  assert.equal(keyIdOf(await call(handler)), 'key-current', 'within the TTL the cached key signs');
+  assert.equal(keyIdOf(await call(handler)), 'key-current', 'within half the TTL the cached key signs');
   await sleep(1100);
-  assert.equal(keyIdOf(await call(handler)), 'key-current', 'the refresh runs in the background; this request is not held');
+  assert.equal(keyIdOf(await call(handler)), 'key-current', 'the read runs in the background; this request is not held');
   await sleep(300);
   assert.equal(keyIdOf(await call(handler)), 'key-pending');
+});
+
+test('an edge idle across two promotions signs its first request with the newest key, never a dropped one', async () => {
+  await client().send(new CreateSecretCommand({ Name: 'edge/idle', SecretString: secretValue(KEYRING.previous) }));
+  const { handler } = await bundle('sm-idle', ['--secret-id', 'edge/idle', '--region', 'us-east-1', '--cache-ttl', '1', '--max-stale', '30', '--refresh-retry', '1']);
+  assert.equal(keyIdOf(await call(handler)), 'key-previous');
+  // Two promotions while the container is idle: key-previous leaves every label.
+  await client().send(new PutSecretValueCommand({ SecretId: 'edge/idle', SecretString: secretValue(KEYRING.current) }));
+  await client().send(new PutSecretValueCommand({ SecretId: 'edge/idle', SecretString: secretValue(KEYRING.pending) }));
+  await sleep(1100);
+  assert.equal(keyIdOf(await call(handler)), 'key-pending', 'past the TTL the key is read before signing');
 });
 
 test('an edge in a replica region reads its local replica', async () => {

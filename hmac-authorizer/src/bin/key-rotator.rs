@@ -9,8 +9,9 @@ use std::time::{Duration, SystemTime};
 use lambda_runtime::{service_fn, LambdaEvent};
 use originsig_hmac_authorizer::aws::secrets_manager_client;
 use originsig_hmac_authorizer::observability::init_logging;
-use originsig_hmac_authorizer::rotation_lambda::{run_step, RotationEvent, RotatorConfig, ROTATOR_CALLS};
+use originsig_hmac_authorizer::rotation_lambda::{run_step, RotationEvent, RotatorConfig};
 use originsig_hmac_authorizer::store::SecretsManagerStore;
+use originsig_hmac_authorizer::timing::TOOL_CALLS;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
@@ -23,7 +24,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         }
     };
     // One client for the life of the container (a clone shares it).
-    let client = secrets_manager_client(None, ROTATOR_CALLS).await;
+    let client = secrets_manager_client(None, TOOL_CALLS).await;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<RotationEvent>| {
         let (config, client) = (Arc::clone(&config), client.clone());
         async move {

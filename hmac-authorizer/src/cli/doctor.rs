@@ -12,8 +12,9 @@ use std::time::Duration;
 use clap::Args;
 use originsig_core::{sign, RequestTarget, UnixSeconds, HEADER_NAME};
 
-use super::{now_unix, with_store, ApiKindArg, CliError, KeySourceArgs, RegionArgs, UrlParts};
+use super::{now_unix, usable_ring, with_store, ApiKindArg, CliError, KeySourceArgs, RegionArgs, UrlParts};
 use crate::rotation::stored_ring;
+use crate::store::ReadRing;
 
 #[derive(Debug, Args)]
 #[command(after_help = "\
@@ -21,9 +22,12 @@ Example, for a distribution whose origin is the custom domain api.example.com wi
   originsig doctor --secret-id originsig/prod --direct-url https://api.example.com/v1/health \\
       --origin-path /v1 --stage prod
 
-Exit codes: 0 the edge's default (the origin path) is what API Gateway shows; 4 another prefix
-is (the report says which --gateway-path-prefix to build the edge bundle with), or none is;
-2 usage; 3 key store.")]
+Exit codes:
+  0  the edge's default (the origin path) is what API Gateway shows
+  2  usage error (bad arguments, or the API could not be reached)
+  3  key store error (AWS, permissions, no answer, missing, malformed or conflicting keys)
+  4  another prefix is (the report names the --gateway-path-prefix to build the edge bundle
+     with), or none is")]
 pub struct DoctorArgs {
     #[command(flatten)]
     source: KeySourceArgs,
@@ -118,12 +122,8 @@ pub async fn run(args: DoctorArgs) -> Result<(), CliError> {
             ))
         })?;
     let uri = if uri.is_empty() { "/" } else { uri };
-    let stored = with_store!(args.source.open(&args.region).await, store => stored_ring(&store).await?);
-    let key = stored
-        .current
-        .ok_or_else(|| CliError::Usage("there is no AWSCURRENT key; run `originsig init`".into()))?
-        .key
-        .map_err(|e| CliError::Usage(format!("the AWSCURRENT key is invalid: {e}")))?;
+    let ring = with_store!(args.source.open(&args.region).await, store => usable_ring(store.location(), &stored_ring(&store).await?)?);
+    let key = ring.signing_key();
     let client = client(args.resolve.as_deref())?;
     let send = |header: Option<String>| {
         let mut request = client.get(&args.direct_url);
@@ -165,7 +165,7 @@ pub async fn run(args: DoctorArgs) -> Result<(), CliError> {
                 args.direct_url
             ))
         })?;
-        let header = sign(&target, &key, UnixSeconds::new(now_unix())).render();
+        let header = sign(&target, key, UnixSeconds::new(now_unix())).render();
         probes.push(Probe {
             status: send(Some(header)).await?,
             prefix,

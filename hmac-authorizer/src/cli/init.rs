@@ -7,6 +7,7 @@ use crate::rotation::new_key;
 use crate::store::{KeyStore, ReadRing};
 
 #[derive(Debug, Args)]
+#[command(after_help = super::EXIT_CODES)]
 pub struct InitArgs {
     #[command(flatten)]
     source: KeySourceArgs,

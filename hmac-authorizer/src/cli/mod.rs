@@ -8,6 +8,7 @@ mod init;
 mod rotate;
 mod sign;
 mod status;
+mod timing;
 mod verify;
 
 use std::path::PathBuf;
@@ -18,13 +19,15 @@ use thiserror::Error;
 
 use crate::rotation::RotationError;
 use crate::store::{KeyFileStore, SecretsManagerStore, StoreError};
+use crate::timing::{Timing, TOOL_CALLS};
 
 const EXIT_CODES: &str = "\
 Exit codes:
   0  success (verify: the request would be allowed)
   1  verify: the request would be denied
   2  usage error (bad arguments)
-  3  key store error (AWS, permissions, throttling, missing or malformed secret, file)
+  3  key store error (AWS, permissions, throttling, no answer, missing, malformed or conflicting
+     keys, file)
   4  rotation refused (too early, invalid pending key), a rotation test failed, or doctor found
      a change to make
 
@@ -58,6 +61,8 @@ enum Command {
     Verify(verify::VerifyArgs),
     /// After a deploy: find which path prefix API Gateway shows before the uri (custom domains).
     Doctor(doctor::DoctorArgs),
+    /// Print the timing model: every default, and the rotation wait and guard derived from it.
+    Timing(timing::TimingArgs),
 }
 
 /// Where the keys are.
@@ -172,24 +177,64 @@ pub enum AnyStore {
     File(KeyFileStore),
 }
 
-/// The CLI's Secrets Manager calls: a few attempts, each bounded, so an endpoint that accepts
-/// connections but never answers fails the command instead of hanging it.
-pub const CLI_CALLS: crate::aws::CallPolicy = crate::aws::CallPolicy {
-    attempt_timeout: std::time::Duration::from_secs(10),
-    call_timeout: std::time::Duration::from_secs(30),
-    max_attempts: 3,
-};
+/// What the rotation guard needs to know of the deployment (`rotate` and `status` take the
+/// same flags; defaults from the timing model).
+#[derive(Debug, Clone, Args)]
+pub struct GuardArgs {
+    /// The edges' maximum staleness (maxStaleSeconds in the edge bundle): how long after a
+    /// promotion an edge that cannot read Secrets Manager may still sign with the old key.
+    #[arg(long, default_value_t = Timing::DEFAULT.edge_max_stale_secs, value_name = "SECS")]
+    pub edge_max_stale: u64,
+    /// The authorizers' freshness window (ORIGINSIG_MAX_AGE_SECS), seconds.
+    #[arg(long, default_value_t = Timing::DEFAULT.max_age_secs, value_name = "SECS")]
+    pub max_age: u64,
+}
+
+impl GuardArgs {
+    pub fn timing(&self) -> Timing {
+        Timing {
+            edge_max_stale_secs: self.edge_max_stale,
+            max_age_secs: self.max_age,
+            ..Timing::DEFAULT
+        }
+    }
+}
 
 impl KeySourceArgs {
     pub async fn open(&self, region: &RegionArgs) -> AnyStore {
         match (&self.secret_id, &self.key_file) {
             (Some(id), _) => {
-                let client = crate::aws::secrets_manager_client(region.region.clone(), CLI_CALLS).await;
+                let client = crate::aws::secrets_manager_client(region.region.clone(), TOOL_CALLS).await;
                 AnyStore::SecretsManager(SecretsManagerStore::new(client, id.clone()))
             }
             (None, Some(path)) => AnyStore::File(KeyFileStore::new(path.clone())),
             (None, None) => unreachable!("clap's required group makes --secret-id or --key-file present"),
         }
+    }
+}
+
+/// The stored keys as authorizers would use them: the ring (for `verify`) and its AWSCURRENT key
+/// (for `sign` and `doctor`). A missing or malformed AWSCURRENT, or two labels sharing a key id
+/// with different bytes, is a store error (exit 3): authorizers cannot verify with it either.
+pub fn usable_ring(
+    location: String,
+    stored: &crate::rotation::StoredRing,
+) -> Result<originsig_core::KeyRing, CliError> {
+    match crate::rotation::verifying_ring(stored) {
+        Some(Ok(ring)) => Ok(ring),
+        Some(Err(problem)) => Err(CliError::Store(StoreError::Invalid {
+            what: location,
+            label: "the key ring",
+            problem,
+        })),
+        None => Err(match stored.current.as_ref().map(|c| c.key.clone()) {
+            Some(Err(problem)) => CliError::Store(StoreError::Invalid {
+                what: location,
+                label: "AWSCURRENT",
+                problem,
+            }),
+            _ => CliError::Usage(format!("{location} has no AWSCURRENT key; run `originsig init`")),
+        }),
     }
 }
 
@@ -235,7 +280,9 @@ impl CliError {
         match self {
             CliError::Denied => 1,
             CliError::Usage(_) => 2,
-            CliError::Store(_) => 3,
+            // No or a malformed AWSCURRENT is the store's state, like any other store error.
+            CliError::Store(_)
+            | CliError::Rotation(RotationError::NoCurrent(_) | RotationError::InvalidCurrent { .. }) => 3,
             CliError::Rotation(_) | CliError::CheckFailed(_) => 4,
         }
     }
@@ -254,12 +301,16 @@ pub async fn main() -> ExitCode {
         Command::Sign(args) => sign::run(args).await,
         Command::Verify(args) => verify::run(args).await,
         Command::Doctor(args) => doctor::run(args).await,
+        Command::Timing(args) => timing::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(CliError::Denied) => ExitCode::from(1),
         Err(error) => {
             eprintln!("originsig: error: {error}");
+            if let CliError::Rotation(RotationError::TooEarly { .. }) = error {
+                eprintln!("originsig: (or pass --force if you know no edge can still sign with that key)");
+            }
             ExitCode::from(error.exit_code())
         }
     }

@@ -5,31 +5,30 @@ use std::time::Duration;
 use clap::Args;
 use reqwest::Url;
 
-use super::{human, now_unix, utc, with_store, CliError, KeySourceArgs, RegionArgs};
+use super::{human, now_unix, utc, with_store, CliError, GuardArgs, KeySourceArgs, RegionArgs};
 use crate::checks;
-use crate::rotation::{self, RotationError, RotationTiming, SAFETY_MARGIN};
+use crate::rotation::{self, RotationError};
+use crate::timing::Timing;
 
 #[derive(Debug, Args)]
+#[command(after_help = super::EXIT_CODES)]
 pub struct RotateArgs {
     #[command(flatten)]
     source: KeySourceArgs,
     #[command(flatten)]
     region: RegionArgs,
     /// The authorizers' key cache TTL (ORIGINSIG_CACHE_TTL_SECS), seconds.
-    #[arg(long, default_value_t = 300, value_name = "SECS")]
+    #[arg(long, default_value_t = Timing::DEFAULT.authorizer_cache_ttl_secs, value_name = "SECS")]
     authorizer_cache_ttl: u64,
-    /// How long the new key must be staged before promotion (default: authorizer cache TTL + 30 s).
+    /// How long the new key must be staged before promotion (default: authorizer cache TTL +
+    /// the safety margin).
     #[arg(long, value_name = "SECS")]
     wait: Option<u64>,
     /// Stage the new key and stop; run `rotate` again once the wait is over to promote it.
     #[arg(long)]
     no_wait: bool,
-    /// The edges' key cache TTL (cacheTtlSeconds in the edge bundle), seconds.
-    #[arg(long, default_value_t = 300, value_name = "SECS")]
-    edge_cache_ttl: u64,
-    /// The authorizers' freshness window (ORIGINSIG_MAX_AGE_SECS), seconds.
-    #[arg(long, default_value_t = 60, value_name = "SECS")]
-    max_age: u64,
+    #[command(flatten)]
+    guard: GuardArgs,
     /// Before promoting, expect a 2xx from this URL (through CloudFront).
     #[arg(long, value_name = "URL")]
     test_url: Option<String>,
@@ -51,14 +50,11 @@ fn parse_url(flag: &str, text: &Option<String>) -> Result<Option<Url>, CliError>
 pub async fn run(args: RotateArgs) -> Result<(), CliError> {
     let test_url = parse_url("--test-url", &args.test_url)?;
     let direct_url = parse_url("--direct-url", &args.direct_url)?;
-    let timing = RotationTiming {
-        propagation_wait: Duration::from_secs(
-            args.wait
-                .unwrap_or(args.authorizer_cache_ttl + SAFETY_MARGIN.as_secs()),
-        ),
-        edge_cache_ttl: Duration::from_secs(args.edge_cache_ttl),
-        freshness_window: Duration::from_secs(args.max_age),
+    let timing = Timing {
+        authorizer_cache_ttl_secs: args.authorizer_cache_ttl,
+        ..args.guard.timing()
     };
+    let wait = args.wait.map_or(timing.propagation_wait(), Duration::from_secs);
     with_store!(args.source.open(&args.region).await, store => {
         // 1. Stage (or resume).
         let pending = rotation::start(&store, &timing, now_unix(), args.force).await?;
@@ -68,7 +64,7 @@ pub async fn run(args: RotateArgs) -> Result<(), CliError> {
             eprintln!("staged new key {} as AWSPENDING (token {})", pending.key.id(), pending.token);
         }
         // 2. Wait until every authorizer can know it.
-        let left = rotation::remaining_wait(&timing, pending.created, now_unix());
+        let left = rotation::remaining_wait(wait, pending.created, now_unix());
         if args.no_wait {
             if left > Duration::ZERO {
                 println!(
@@ -95,7 +91,7 @@ pub async fn run(args: RotateArgs) -> Result<(), CliError> {
         let promoted = rotation::promote(&store, &pending.token, now_unix()).await?;
         println!("rotated: AWSCURRENT is now {}", promoted.new_key_id);
         if let Some(previous) = &promoted.previous_key_id {
-            println!("AWSPREVIOUS is {previous} (still verifies, for edges that have not refreshed yet)");
+            println!("AWSPREVIOUS is {previous} (still verifies, for edges that have not read the new key yet)");
         }
         println!("next rotation safe at {}", utc(timing.next_safe_rotation(promoted.promoted_at)));
     });

@@ -4,10 +4,12 @@
 use clap::Args;
 use originsig_core::{sign, CanonicalRequest, UnixSeconds, HEADER_NAME};
 
-use super::{now_unix, with_store, CliError, KeySourceArgs, RegionArgs, RequestArgs};
+use super::{now_unix, usable_ring, with_store, CliError, KeySourceArgs, RegionArgs, RequestArgs};
 use crate::rotation::stored_ring;
+use crate::store::ReadRing;
 
 #[derive(Debug, Args)]
+#[command(after_help = super::EXIT_CODES)]
 pub struct SignArgs {
     #[command(flatten)]
     source: KeySourceArgs,
@@ -28,15 +30,10 @@ pub struct SignArgs {
 
 pub async fn run(args: SignArgs) -> Result<(), CliError> {
     let target = args.request.target()?;
-    let ring = with_store!(args.source.open(&args.region).await, store => stored_ring(&store).await?);
-    let current = ring
-        .current
-        .ok_or_else(|| CliError::Usage("there is no AWSCURRENT key; run `originsig init`".into()))?;
-    let key = current
-        .key
-        .map_err(|e| CliError::Usage(format!("the AWSCURRENT key is invalid: {e}")))?;
+    let ring = with_store!(args.source.open(&args.region).await, store => usable_ring(store.location(), &stored_ring(&store).await?)?);
+    let key = ring.signing_key();
     let at = UnixSeconds::new(args.at.unwrap_or_else(now_unix));
-    let header = sign(&target, &key, at);
+    let header = sign(&target, key, at);
     if args.show_canonical {
         let canonical = CanonicalRequest {
             timestamp: at,

@@ -3,11 +3,12 @@
 use clap::Args;
 use serde_json::json;
 
-use super::{human, now_unix, utc, with_store, CliError, KeySourceArgs, RegionArgs};
-use crate::rotation::{stored_ring, RotationTiming, SAFETY_MARGIN};
-use crate::store::{KeyStore, KeyVersion, ReadRing};
+use super::{human, now_unix, utc, with_store, CliError, GuardArgs, KeySourceArgs, RegionArgs};
+use crate::rotation::{self, stored_ring, RotationError};
+use crate::store::{KeyVersion, ReadRing, StoreError};
 
 #[derive(Debug, Args)]
+#[command(after_help = super::EXIT_CODES)]
 pub struct StatusArgs {
     #[command(flatten)]
     source: KeySourceArgs,
@@ -16,12 +17,8 @@ pub struct StatusArgs {
     /// Print JSON instead of text.
     #[arg(long)]
     json: bool,
-    /// Edge key cache TTL (seconds), for the next-safe-rotation time.
-    #[arg(long, default_value_t = 300, value_name = "SECS")]
-    edge_cache_ttl: u64,
-    /// Freshness window of the authorizers (seconds).
-    #[arg(long, default_value_t = 60, value_name = "SECS")]
-    max_age: u64,
+    #[command(flatten)]
+    guard: GuardArgs,
 }
 
 fn describe(version: &KeyVersion, now: u64) -> serde_json::Value {
@@ -36,18 +33,28 @@ fn describe(version: &KeyVersion, now: u64) -> serde_json::Value {
 }
 
 pub async fn run(args: StatusArgs) -> Result<(), CliError> {
-    let timing = RotationTiming {
-        propagation_wait: SAFETY_MARGIN,
-        edge_cache_ttl: std::time::Duration::from_secs(args.edge_cache_ttl),
-        freshness_window: std::time::Duration::from_secs(args.max_age),
-    };
+    let timing = args.guard.timing();
     let now = now_unix();
-    let (name, ring, promoted_at) = with_store!(args.source.open(&args.region).await, store => {
-        (store.location(), stored_ring(&store).await?, store.last_promotion().await?)
+    let (name, ring, promoted_at, guard) = with_store!(args.source.open(&args.region).await, store => {
+        let ring = stored_ring(&store).await?;
+        let promoted_at = rotation::last_promotion(&store, &ring).await?;
+        let guard = rotation::guard(&store, &ring, &timing, now).await;
+        (store.location(), ring, promoted_at, guard)
     });
-    let next_safe = match (&ring.previous, promoted_at) {
-        (Some(_), Some(at)) => timing.next_safe_rotation(at).max(now),
-        _ => now,
+    let next_safe = match guard {
+        Ok(()) => now,
+        Err(RotationError::TooEarly { safe_at, .. }) => safe_at,
+        Err(other) => return Err(other.into()),
+    };
+    // What authorizers would make of the labels: a conflict or a bad AWSCURRENT breaks them.
+    let problem = match rotation::verifying_ring(&ring) {
+        None => ring
+            .current
+            .as_ref()
+            .and_then(|c| c.key.as_ref().err())
+            .map(|e| ("AWSCURRENT", e.clone())),
+        Some(Err(conflict)) => Some(("the key ring", conflict)),
+        Some(Ok(_)) => None,
     };
     let versions: Vec<&KeyVersion> = [&ring.current, &ring.pending, &ring.previous]
         .into_iter()
@@ -61,12 +68,37 @@ pub async fn run(args: StatusArgs) -> Result<(), CliError> {
             "lastPromotion": promoted_at,
             "nextSafeRotation": next_safe,
             "rotationInProgress": ring.pending.is_some(),
+            "problem": problem.as_ref().map(|(label, e)| format!("{label}: {e}")),
         });
-        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
-        return Ok(());
+        #[expect(clippy::expect_used, reason = "invariant stated in the message")]
+        let text = serde_json::to_string_pretty(&doc).expect("a JSON value serialises");
+        println!("{text}");
+    } else {
+        print_text(&name, &versions, &ring, promoted_at, next_safe, now);
+        if let Some((label, e)) = &problem {
+            println!("PROBLEM: {label}: {e} — authorizers cannot use this key ring");
+        }
     }
+    match problem {
+        Some((label, problem)) => Err(CliError::Store(StoreError::Invalid {
+            what: name,
+            label,
+            problem,
+        })),
+        None => Ok(()),
+    }
+}
+
+fn print_text(
+    name: &str,
+    versions: &[&KeyVersion],
+    ring: &rotation::StoredRing,
+    promoted_at: Option<u64>,
+    next_safe: u64,
+    now: u64,
+) {
     println!("{name}");
-    for version in &versions {
+    for version in versions {
         let key = match &version.key {
             Ok(key) => key.id().to_string(),
             Err(problem) => format!("INVALID ({problem})"),
@@ -103,5 +135,4 @@ pub async fn run(args: StatusArgs) -> Result<(), CliError> {
     } else {
         println!("a rotation may start now");
     }
-    Ok(())
 }

@@ -6,10 +6,15 @@ use originsig_core::{
     verify_header_values, CanonicalRequest, Freshness, KeyRing, SignatureHeader, UnixSeconds, VerifyError,
 };
 
-use super::{human, now_unix, utc, with_store, CliError, KeySourceArgs, RegionArgs, RequestArgs};
+use super::{
+    human, now_unix, usable_ring, utc, with_store, CliError, KeySourceArgs, RegionArgs, RequestArgs,
+};
 use crate::rotation::stored_ring;
+use crate::store::ReadRing;
+use crate::timing::Timing;
 
 #[derive(Debug, Args)]
+#[command(after_help = super::EXIT_CODES)]
 pub struct VerifyArgs {
     #[command(flatten)]
     source: KeySourceArgs,
@@ -24,10 +29,10 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "UNIX")]
     at: Option<u64>,
     /// Freshness window: oldest accepted signature, seconds.
-    #[arg(long, default_value_t = Freshness::DEFAULT_MAX_AGE_SECS, value_name = "SECS")]
+    #[arg(long, default_value_t = Timing::DEFAULT.max_age_secs, value_name = "SECS")]
     max_age: u64,
     /// Allowed clock skew into the future, seconds.
-    #[arg(long, default_value_t = Freshness::DEFAULT_MAX_FUTURE_SECS, value_name = "SECS")]
+    #[arg(long, default_value_t = Timing::DEFAULT.max_future_secs, value_name = "SECS")]
     max_future: u64,
 }
 
@@ -60,12 +65,7 @@ fn hint(error: &VerifyError, ring: &KeyRing) -> String {
 
 pub async fn run(args: VerifyArgs) -> Result<(), CliError> {
     let target = args.request.target()?;
-    let stored = with_store!(args.source.open(&args.region).await, store => stored_ring(&store).await?);
-    let valid = |v: Option<crate::store::KeyVersion>| v.and_then(|v| v.key.ok());
-    let current =
-        valid(stored.current).ok_or_else(|| CliError::Usage("there is no valid AWSCURRENT key".into()))?;
-    let ring = KeyRing::new(current, valid(stored.pending), valid(stored.previous))
-        .map_err(|e| CliError::Usage(format!("the stored key ring is invalid: {e}")))?;
+    let ring = with_store!(args.source.open(&args.region).await, store => usable_ring(store.location(), &stored_ring(&store).await?)?);
     let now = UnixSeconds::new(args.at.unwrap_or_else(now_unix));
     let freshness = Freshness {
         max_age_secs: args.max_age,

@@ -7,7 +7,15 @@ use originsig_tests::moto::MotoServer;
 /// (`originsig_hmac_authorizer::aws::config_loader`, with the CLI's call bounds), with test
 /// credentials.
 pub async fn moto_client(moto: &MotoServer) -> Client {
-    let policy = originsig_hmac_authorizer::cli::CLI_CALLS;
+    moto_client_with(moto, originsig_hmac_authorizer::timing::TOOL_CALLS).await
+}
+
+/// [`moto_client`] with another call policy (the authorizer's: one bounded attempt).
+#[allow(dead_code, reason = "not every test binary uses it")]
+pub async fn moto_client_with(
+    moto: &MotoServer,
+    policy: originsig_hmac_authorizer::aws::CallPolicy,
+) -> Client {
     let config = originsig_hmac_authorizer::aws::config_loader(Some("us-east-1".into()), policy)
         .endpoint_url(moto.endpoint())
         .credentials_provider(aws_sdk_secretsmanager::config::Credentials::for_tests())
