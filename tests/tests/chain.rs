@@ -446,8 +446,8 @@ async fn rotation_under_traffic_gives_zero_non_2xx() {
                 "3",
                 "--authorizer-cache-ttl",
                 "1",
-                "--edge-cache-ttl",
-                "1",
+                "--edge-max-stale",
+                "60",
             ],
         );
         (out, moto)
