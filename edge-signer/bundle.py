@@ -31,6 +31,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WASM_NAME = "originsig_edge_signer.wasm"
 WASM_BUILT = os.path.join(ROOT, "target", "wasm32-unknown-unknown", "wasm", WASM_NAME)
 NODE_FILES = ("index.mjs",)
+# The one npm package the bundle ships (signs the GetSecretValue call), as package-lock.json pins it.
+AWS4_DIR = os.path.join(ROOT, "node_modules", "aws4")
+# In a folder of its own with its own package.json, so Node loads it as CommonJS wherever the
+# bundle sits (this repository's package.json says "type": "module").
+AWS4_FILES = {name: f"aws4/{name}" for name in ("aws4.js", "lru.js", "LICENSE", "package.json")}
 REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
 # "" or /segment[/segment...]: no trailing slash, no query or fragment (index.mjs checks the same).
 PATH_PREFIX_RE = re.compile(r"^(/[^/?#]+)*$")
@@ -121,8 +126,26 @@ def build_wasm():
     )
 
 
+def pinned_aws4_version():
+    with open(os.path.join(ROOT, "package-lock.json"), encoding="utf-8") as f:
+        return json.load(f)["packages"]["node_modules/aws4"]["version"]
+
+
+def ensure_aws4():
+    """node_modules/aws4 at the version package-lock.json pins (npm ci installs it)."""
+    wanted = pinned_aws4_version()
+    manifest = os.path.join(AWS4_DIR, "package.json")
+    installed = None
+    if os.path.isfile(manifest):
+        with open(manifest, encoding="utf-8") as f:
+            installed = json.load(f).get("version")
+    if installed != wanted:
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=ROOT, check=True)
+
+
 def main(argv):
     args = parse_args(argv)
+    ensure_aws4()
     if not args.no_build:
         build_wasm()
     if not os.path.isfile(WASM_BUILT):
@@ -131,9 +154,12 @@ def main(argv):
     if os.path.isdir(out):
         shutil.rmtree(out)
     os.makedirs(out)
-    files = list(NODE_FILES) + [WASM_NAME, "config.json"]
+    files = list(NODE_FILES) + list(AWS4_FILES.values()) + [WASM_NAME, "config.json"]
     for name in NODE_FILES:
         shutil.copyfile(os.path.join(ROOT, "edge-signer", "node", name), os.path.join(out, name))
+    os.makedirs(os.path.join(out, "aws4"))
+    for source, target in AWS4_FILES.items():
+        shutil.copyfile(os.path.join(AWS4_DIR, source), os.path.join(out, target))
     shutil.copyfile(WASM_BUILT, os.path.join(out, WASM_NAME))
     config = {
         "cacheTtlSeconds": args.cache_ttl,

@@ -7,7 +7,8 @@
 // SDK for JavaScript v3. It fails closed: without a usable key it answers 503, never forwards
 // an unsigned request, and it never logs key material.
 
-// Only node:fs: every further built-in module costs about a millisecond of cold start.
+// Only node:fs at load: every further module costs cold-start CPU. The Secrets Manager call's
+// modules (aws4, node:http or node:https) are loaded when a secret is configured.
 import { readFileSync } from 'node:fs';
 
 // --- the WebAssembly signer (Rust: edge-signer/src/abi.rs) --------------------------------
@@ -222,25 +223,78 @@ class ReadTimeout extends Error {
   }
 }
 
-let secretsClient = null;
+// GetSecretValue without the SDK client: loading @aws-sdk/client-secrets-manager and building a
+// client was ~90% of a new container's CPU before its first signed request. One signed POST
+// with the runtime's own credentials (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+// AWS_SESSION_TOKEN) is all this needs; `aws4` (MIT, bundled from package-lock.json) signs it,
+// node:https sends it over a kept-alive connection. AWS_ENDPOINT_URL_SECRETS_MANAGER is honoured
+// as every AWS SDK honours it (tests point it at moto).
+let secretsManager = null;
+async function secretsManagerClient(endpoint) {
+  if (secretsManager) return secretsManager;
+  // require(), not import(): aws4 is CommonJS, and loading it through the ESM loader costs
+  // several times more CPU. Only the transport the endpoint needs is loaded (https: also TLS).
+  const [{ createRequire }, transport] = await Promise.all([
+    import('node:module'),
+    endpoint.protocol === 'http:' ? import('node:http') : import('node:https'),
+  ]);
+  const aws4 = createRequire(import.meta.url)('./aws4/aws4.js');
+  secretsManager = { aws4, transport, agent: new transport.Agent({ keepAlive: true }) };
+  return secretsManager;
+}
+
+/** One GetSecretValue call: the SecretString staged AWSCURRENT, abandoned after callTimeoutSeconds. */
+async function getSecretValue(region, secretId) {
+  const endpoint = new URL(process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER || `https://secretsmanager.${region}.amazonaws.com`);
+  const { aws4, transport, agent } = await secretsManagerClient(endpoint);
+  const body = JSON.stringify({ SecretId: secretId, VersionStage: 'AWSCURRENT' });
+  const request = aws4.sign({
+    host: endpoint.host, path: '/', method: 'POST', service: 'secretsmanager', region, body,
+    headers: { 'Content-Type': 'application/x-amz-json-1.1', 'X-Amz-Target': 'secretsmanager.GetSecretValue' },
+  }, {
+    accessKeyId: process.env.AWS_ACCESS_KEY_ID,
+    secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY,
+    sessionToken: process.env.AWS_SESSION_TOKEN,
+  });
+  const text = await new Promise((resolve, reject) => {
+    const call = transport.request({
+      protocol: endpoint.protocol, hostname: endpoint.hostname, port: endpoint.port || undefined,
+      method: 'POST', path: '/', headers: request.headers, agent,
+    }, (response) => {
+      const chunks = [];
+      response.on('data', (chunk) => chunks.push(chunk));
+      response.on('end', () => resolve({ status: response.statusCode, body: Buffer.concat(chunks).toString('utf8') }));
+      response.on('error', reject);
+    });
+    // The whole call, not only an idle socket, is bounded.
+    const timer = setTimeout(() => call.destroy(new ReadTimeout(config.callTimeoutSeconds)), config.callTimeoutSeconds * 1000);
+    call.on('close', () => clearTimeout(timer));
+    call.on('error', reject);
+    call.end(body);
+  });
+  let answer;
+  try {
+    answer = JSON.parse(text.body);
+  } catch {
+    throw new SignerError('bad_answer', `Secrets Manager answered ${text.status} with a body that is not JSON`);
+  }
+  if (text.status !== 200) {
+    // Service errors carry their name (ResourceNotFoundException, AccessDeniedException, ...).
+    const name = String(answer.__type ?? 'UnknownError').split('#').pop();
+    const error = new Error(`GetSecretValue ${secretId}: ${name}: ${answer.message ?? answer.Message ?? ''}`);
+    error.code = name;
+    throw error;
+  }
+  if (typeof answer.SecretString !== 'string') throw new SignerError('bad_key', 'the secret has no SecretString (binary secrets are not supported)');
+  return answer.SecretString;
+}
+
 async function readSecretString() {
   if (config.keyFile !== null) {
     return readFileSync(bundled(config.keyFile), 'utf8'); // a small local file: sync is fine
   }
-  const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
   const { region, secretId } = secretLocation(config, process.env.AWS_REGION);
-  secretsClient ??= new SecretsManagerClient({ region, maxAttempts: 1 });
-  const abort = new AbortController();
-  const timer = setTimeout(() => abort.abort(), config.callTimeoutSeconds * 1000);
-  try {
-    const out = await secretsClient.send(new GetSecretValueCommand({ SecretId: secretId, VersionStage: 'AWSCURRENT' }), { abortSignal: abort.signal });
-    if (typeof out.SecretString !== 'string') throw new SignerError('bad_key', 'the secret has no SecretString (binary secrets are not supported)');
-    return out.SecretString;
-  } catch (error) {
-    throw abort.signal.aborted ? new ReadTimeout(config.callTimeoutSeconds) : error;
-  } finally {
-    clearTimeout(timer);
-  }
+  return getSecretValue(region, secretId);
 }
 
 /**
@@ -293,6 +347,11 @@ async function ensureKey(nowMs) {
   }
   return cache.keyId !== null && Date.now() - cache.loadedAt <= config.maxStaleSeconds * 1000;
 }
+
+// Read the key during the function's INIT phase, which Lambda runs before the first invocation
+// with its own CPU allowance: the first request then finds the key loaded. A failure here is
+// logged and retried by the first request, exactly as a failed refresh.
+await refresh();
 
 // --- responses ----------------------------------------------------------------------------
 

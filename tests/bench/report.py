@@ -72,6 +72,7 @@ def main(mode):
     edge = load("edge.json") or {}
     py = load("python_peer.json") or {}
     cold = load("cold_start.json") or {}
+    cold_edge = load("cold_edge.json") or {}
     core = {n: criterion("core", n) for n in ["canonicalise_edge", "canonicalise_gateway", "sign", "verify_hit", "verify_bad_signature", "verify_unknown_key"]}
     auth = {n: criterion("authorizer", n) for n in ["handler_v2_simple", "handler_v2_iam", "handler_rest", "peer_static_header", "peer_get_secret_value_per_request", "handler_v2_simple_with_log_line", "part_read_v2_event", "part_decide", "part_write_response", "runtime_event_as_raw_value"]}
     py_ns = py.get("nsPerCall")
@@ -96,18 +97,20 @@ def main(mode):
     print("|---|---|---|")
     rows = [
         ("authorizer handler ≥ 3× faster than the Python HMAC peer", "—" if speedup is None else f"{speedup:.1f}× faster ({ns(handler)} vs {ns(py_ns)})", verdict(None if speedup is None else speedup >= 3)),
-        ("authorizer handler ≤ 2 µs", ns(handler), verdict(None if handler is None else handler <= 2000)),
         ("core verify ≤ 1 µs", ns(core["verify_hit"]), verdict(None if core["verify_hit"] is None else core["verify_hit"] <= 1000)),
         ("edge handler in Node ≤ 1.0× the node:crypto peer", "—" if not edge else f"{edge['oursNs'] / edge['peerNs']:.2f}× ({ns(edge['oursNs'])} vs {ns(edge['peerNs'])})", verdict(None if not edge else edge["oursNs"] <= edge["peerNs"])),
         ("edge module load + instantiate ≤ 5 ms", "—" if not edge else f"{edge['loadMs']:.2f} ms (compile + instantiate alone {edge['instantiateMs']:.2f} ms; Node's own ESM loader + node:fs before it: {edge['baselineMs']:.2f} ms)", verdict(None if not edge else edge["loadMs"] <= 5)),
         ("authorizer cold start ≥ 10× faster than the Python boto3 peer", "—" if cold_speedup is None else f"{cold_speedup:.1f}× faster ({cold['oursMs']:.1f} ms vs {cold['peerMs']:.1f} ms)", verdict(None if cold_speedup is None else cold_speedup >= 10)),
         ("authorizer peak RSS ≤ 16 MB", "—" if not cold else f"{cold['oursRssKiB'] / 1024:.1f} MiB (Python peer {cold['peerRssKiB'] / 1024:.1f} MiB)", verdict(None if not cold else cold["oursRssKiB"] <= 16 * 1024)),
+        *cold_edge_targets(cold_edge),
         ("`.wasm` ≤ 100 KB", "—" if sizes["wasm"] is None else f"{sizes['wasm'] / 1000:.1f} KB", verdict(None if sizes["wasm"] is None else sizes["wasm"] <= 100_000)),
         ("edge zip ≤ 150 KB", "—" if sizes["edge zip"] is None else f"{sizes['edge zip'] / 1000:.1f} KB", verdict(None if sizes["edge zip"] is None else sizes["edge zip"] <= 150_000)),
         ("arm64 authorizer zip ≤ 3 MB", "—" if sizes["authorizer zip (arm64)"] is None else f"{sizes['authorizer zip (arm64)'] / 1e6:.2f} MB", verdict(None if sizes["authorizer zip (arm64)"] is None else sizes["authorizer zip (arm64)"] <= 3_000_000)),
     ]
     for row in rows:
         print("| " + " | ".join(row) + " |")
+
+    print_cold_edge(cold_edge)
 
     print("\n## Authorizer: event JSON → response JSON (keys cached; no log output)\n")
     print("| design | median | ours ÷ it |")
@@ -179,14 +182,72 @@ def main(mode):
     print("at the edge.")
 
     print("\n## How each number is measured\n")
-    print("- Criterion (`cargo bench`): `shared/benches/core.rs`, `edge-signer/benches/edge.rs`,")
-    print("  `hmac-authorizer/benches/handler.rs` (the seed designs are in the same file, the moto server on loopback).")
+    print("- Criterion (`cargo bench`): `shared/benches/core.rs`, `hmac-authorizer/benches/handler.rs` (the seed")
+    print("  designs are in the same file, the moto server on loopback).")
     print("- Python peer: `tests/bench/peer_authorizer.py` (best of 5 passes), the spec's reference implementation.")
     print("- Edge under Node: `edge-signer/node/bench/edge.bench.mjs`; alternating rounds of the real bundle and")
     print("  `peer-node-crypto.mjs` (tested against the vectors); load and instantiate in fresh processes.")
+    print("- Cold edge: `edge-signer/node/bench/cold.bench.mjs` runs `cold-child.mjs` in fresh Node processes, the three")
+    print("  bundles interleaved, keys from moto over plain HTTP on loopback (no TLS for either design; in AWS both")
+    print("  add a TLS handshake). CPU is `process.cpuUsage()` (user + system, every thread of the process). The CPU")
+    print("  limit is a cgroup v1 CFS quota: an approximation of a 128 MB function, not Lambda's scheduler.")
     print("- Cold start: `tests/src/bin/bench-cold-start.rs` starts each Lambda the way Lambda does")
     print("  (`AWS_LAMBDA_RUNTIME_API` → the emulator), keys from Secrets Manager (moto), and times exec → first")
     print("  response; peak RSS is `VmHWM` after that response. The peer is `tests/bench/peer_boto3_authorizer.py`.")
+
+
+def cold_edge_targets(cold_edge):
+    """The cold-edge targets: CPU from import to the first signed response (≥ 5× less than today's
+    design, ≤ 20 ms), and the first response under the CPU limit no slower than today's."""
+    unlimited, limited = cold_edge.get("unlimited"), cold_edge.get("limited")
+    if not unlimited:
+        return [("edge cold: CPU import → first signed response ≥ 5× less than today's design", "—", "—")]
+    ours, today = unlimited["ours"], unlimited["today"]
+    cpu_ratio = today["toFirstResponseCpuMs"] / ours["toFirstResponseCpuMs"]
+    rows = [
+        ("edge cold: CPU import → first signed response ≥ 5× less than today's design",
+         f"{cpu_ratio:.1f}× less ({ours['toFirstResponseCpuMs']:.1f} ms vs {today['toFirstResponseCpuMs']:.1f} ms)",
+         verdict(cpu_ratio >= 5)),
+        ("edge cold: CPU import → first signed response ≤ 20 ms", f"{ours['toFirstResponseCpuMs']:.1f} ms",
+         verdict(ours["toFirstResponseCpuMs"] <= 20)),
+    ]
+    if limited:
+        o, t = limited["ours"]["toFirstResponseWallMs"], limited["today"]["toFirstResponseWallMs"]
+        rows.append(("edge cold under the CPU limit: first response no slower than today's design",
+                     f"{o:.0f} ms vs {t:.0f} ms ({t / o:.1f}× faster)", verdict(o <= t)))
+    else:
+        rows.append(("edge cold under the CPU limit: first response no slower than today's design",
+                     cold_edge.get("cpuLimit", "—"), "—"))
+    return rows
+
+
+def print_cold_edge(cold_edge):
+    if not cold_edge.get("unlimited"):
+        return
+    print("\n## Edge: a new container's first signed request (keys from Secrets Manager on moto)\n")
+    print("Fresh Node processes, medians. *Ours*: the real bundle, which reads the key during INIT (a top-level")
+    print("`await` in the module) with one signed `GetSecretValue` (`aws4` + `node:http(s)`). *Today's design*: the")
+    print("previous handler, which imports `@aws-sdk/client-secrets-manager` and builds a client at the first request.")
+    print("*Module load alone*: the real bundle with an embedded key file (no network), to split the total. Import")
+    print("is measured after Node's own ESM loader and `node:fs` (`baseline.mjs`). CPU limit:")
+    print(f"{cold_edge.get('cpuLimit', 'not applied')}.\n")
+    print("| CPU | design | import (INIT) wall / CPU | first request wall / CPU | import → first response wall / CPU | second request | RSS |")
+    print("|---|---|---|---|---|---|---|")
+    labels = {"ours": "ours", "today": "today's design (SDK client)", "moduleLoad": "module load alone (key file)"}
+    for mode in ("unlimited", "limited"):
+        for name, label in labels.items():
+            row = (cold_edge.get(mode) or {}).get(name)
+            if not row:
+                continue
+            print(f"| {mode} | {label} | {row['importWallMs']:.1f} / {row['importCpuMs']:.1f} ms | "
+                  f"{row['firstWallMs']:.1f} / {row['firstCpuMs']:.1f} ms | "
+                  f"{row['toFirstResponseWallMs']:.1f} / {row['toFirstResponseCpuMs']:.1f} ms | "
+                  f"{row['secondWallMs']:.2f} / {row['secondCpuMs']:.2f} ms | {row['rssMb']:.1f} MiB |")
+    unlimited = cold_edge["unlimited"]
+    ours, load_only = unlimited["ours"], unlimited["moduleLoad"]
+    fetch = ours["toFirstResponseCpuMs"] - load_only["toFirstResponseCpuMs"]
+    print(f"\nSplit of ours (CPU): module load {load_only['importCpuMs']:.1f} ms, key fetch ≈ {fetch:.1f} ms (ours minus")
+    print(f"module load alone), first signing {ours['firstCpuMs']:.1f} ms.")
 
 
 if __name__ == "__main__":

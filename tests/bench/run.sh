@@ -19,6 +19,9 @@ python3 edge-signer/bundle.py --key-file shared/testdata/keyring.json --out targ
 say "edge: the real bundle vs the node:crypto peer (Node)"
 node edge-signer/node/bench/edge.bench.mjs > target/bench/edge.json
 
+say "edge cold: a new container's first signed request, ours vs today's design (moto; with and without a CPU limit)"
+node edge-signer/node/bench/cold.bench.mjs "$([ "$QUICK" = 1 ] && echo 2 || echo 15)" > target/bench/cold_edge.json
+
 say "criterion: core, authorizer handler and the seed designs"
 if [ "$QUICK" = 1 ]; then
   # Each benchmark once, in the test profile the test command has already built (no LTO rebuild).

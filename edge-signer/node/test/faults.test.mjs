@@ -32,8 +32,10 @@ after(async () => {
 
 test('a cold edge with a hung Secrets Manager answers 503 within the call timeout, and says why', { timeout: 20000 }, async () => {
   await client().send(new CreateSecretCommand({ Name: 'faults/cold', SecretString: JSON.stringify(KEYRING.current) }));
-  const { handler } = await bundle('faults-cold', ['--secret-id', 'faults/cold', '--region', 'us-east-1', '--call-timeout', '1', '--refresh-retry', '2']);
   proxy.mode = 'hang';
+  // The key is read during INIT (the module's import): bounded by the call timeout too.
+  const [{ handler }, importMs] = await timed(bundle('faults-cold', ['--secret-id', 'faults/cold', '--region', 'us-east-1', '--call-timeout', '1', '--refresh-retry', '2']));
+  assert.ok(importMs < 2500, `INIT gave up after ${importMs} ms`);
   const [out, ms] = await timed(handler(originRequest()));
   assert.equal(out.status, '503');
   assert.ok(ms < 2500, `answered after ${ms} ms`);
@@ -48,8 +50,8 @@ test('a cold edge with a hung Secrets Manager answers 503 within the call timeou
 
 test('a warm edge with a hung Secrets Manager signs with its last key up to the maximum staleness, then 503', { timeout: 20000 }, async () => {
   await client().send(new CreateSecretCommand({ Name: 'faults/warm', SecretString: JSON.stringify(KEYRING.pending) }));
-  const { handler } = await bundle('faults-warm', ['--secret-id', 'faults/warm', '--region', 'us-east-1', '--cache-ttl', '1', '--max-stale', '4', '--call-timeout', '1', '--refresh-retry', '1']);
   proxy.mode = 'pass';
+  const { handler } = await bundle('faults-warm', ['--secret-id', 'faults/warm', '--region', 'us-east-1', '--cache-ttl', '1', '--max-stale', '4', '--call-timeout', '1', '--refresh-retry', '1']);
   assert.equal(keyIdOf(await handler(originRequest())), 'key-pending');
   proxy.mode = 'hang';
   await sleep(1100);

@@ -24,7 +24,7 @@ after(async () => {
   await moto?.stop();
 });
 
-test('loads AWSCURRENT at the first request, reads it again in the background from half the TTL', async () => {
+test('reads AWSCURRENT during INIT, reads it again in the background from half the TTL', async () => {
   await client().send(new CreateSecretCommand({ Name: 'edge/rotation', SecretString: secretValue(KEYRING.current) }));
   const { handler } = await bundle('sm-rotation', ['--secret-id', 'edge/rotation', '--region', 'us-east-1', '--cache-ttl', '2', '--max-stale', '30', '--refresh-retry', '1']);
   assert.equal(keyIdOf(await call(handler)), 'key-current');
