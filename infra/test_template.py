@@ -101,7 +101,13 @@ class TemplateMatchesCode(unittest.TestCase):
 
     def test_generated_first_key_is_in_the_spec_format(self):
         generate = props("KeySecret")["GenerateSecretString"]
-        template = json.loads(generate["SecretStringTemplate"])
+        # The template is joined from the stack id's UUID: render it as CloudFormation would.
+        parts = generate["SecretStringTemplate"]["Fn::Join"][1]
+        self.assertEqual(parts[1], {"Fn::Select": [2, {"Fn::Split": ["/", {"Ref": "AWS::StackId"}]}]})
+        kid = "k-init-" + "0123abcd-4567-89ef-0123-456789abcdef"
+        template = json.loads(parts[0] + kid.removeprefix("k-init-") + parts[2])
+        self.assertEqual(template["kid"], kid)
+        self.assertRegex(kid, r"^[A-Za-z0-9_-]{1,64}$")
         self.assertEqual(template["format"], CORE["KEY_FORMAT"])
         self.assertEqual(generate["GenerateStringKey"], "key")
         alphabet = set(string.printable.strip()) - set(generate["ExcludeCharacters"])
@@ -140,6 +146,26 @@ class TemplateMatchesCode(unittest.TestCase):
         wait = int(parameters["AuthorizerCacheTtlSeconds"]["MaxValue"]) + timing["safetyMarginSecs"]
         self.assertLessEqual(wait, int(props("RotatorFunction")["Timeout"]) - 10)
         self.assertEqual(props("RotatorFunction")["Environment"]["Variables"]["ORIGINSIG_EDGE_MAX_STALE_SECS"], {"Ref": "EdgeMaxStaleSeconds"})
+
+    def test_the_secret_survives_replacement_and_deletion(self):
+        secret = RESOURCES["KeySecret"]
+        self.assertEqual((secret.get("DeletionPolicy"), secret.get("UpdateReplacePolicy")), ("Retain", "Retain"))
+
+    def test_the_rotator_needs_no_reserved_concurrency(self):
+        # "below its minimum value of [10]" on accounts with a low concurrency quota.
+        self.assertNotIn("ReservedConcurrentExecutions", props("RotatorFunction"))
+
+    def test_rotation_schedules_below_four_hours_are_refused(self):
+        pattern = re.compile(TEMPLATE["Parameters"]["RotationSchedule"]["AllowedPattern"])
+        for ok in ["rate(30 days)", "rate(1 day)", "rate(4 hours)", "rate(12 hours)", "cron(0 4 1 * ? *)"]:
+            self.assertTrue(pattern.match(ok), ok)
+        for bad in ["rate(1 hour)", "rate(3 hours)", "rate(0 days)", "rate(30 minutes)"]:
+            self.assertFalse(pattern.match(bad), bad)
+
+    def test_a_kms_key_with_replicas_is_refused_at_deploy(self):
+        rule = TEMPLATE["Rules"]["KmsKeyWithoutReplicas"]
+        self.assertEqual(rule["RuleCondition"], {"Fn::Not": [{"Fn::Equals": [{"Ref": "KmsKeyArn"}, ""]}]})
+        self.assertIn("regional", rule["Assertions"][0]["AssertDescription"])
 
     def test_every_checkov_skip_is_justified(self):
         for name, resource in RESOURCES.items():
