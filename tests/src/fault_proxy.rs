@@ -8,10 +8,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use hyper::body::Bytes;
 use tokio::net::TcpListener;
 
-use crate::http::{client, forward, serve_or_drop};
+use crate::http::{client, proxy_to, serve_or_drop};
 
 /// What happens to a call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,26 +62,7 @@ impl FaultProxy {
                     Fault::Hang => tokio::time::sleep(Duration::from_secs(3600)).await,
                     Fault::Drop => return Err(()),
                 }
-                let query = if request.query.is_empty() {
-                    String::new()
-                } else {
-                    format!("?{}", request.query)
-                };
-                let url = format!("{upstream}{}{query}", request.path);
-                let headers: Vec<(String, String)> = request
-                    .headers
-                    .iter()
-                    .filter(|(n, _)| n != "host")
-                    .cloned()
-                    .collect();
-                Ok(forward(
-                    &http,
-                    &request.method,
-                    &url,
-                    &headers,
-                    Bytes::clone(&request.body),
-                )
-                .await)
+                Ok(proxy_to(&http, &upstream, &request).await)
             }
         });
         Ok(proxy)

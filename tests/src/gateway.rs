@@ -22,12 +22,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use hyper::body::Bytes;
 use hyper::{Response, StatusCode};
 use serde_json::{json, Map, Value};
 use tokio::net::TcpListener;
 
-use crate::http::{client, forward, json_response, serve, Body, Incoming2};
+use crate::http::{client, json_response, proxy_to, serve, Body, Incoming2};
 use crate::runtime_api::{Outcome, RuntimeApi};
 
 /// What `rawPath` holds for a request through a custom domain's API mapping. Unconfirmed: each
@@ -277,29 +276,7 @@ pub async fn start_gateway(port: u16, config: GatewayConfig, authorizer: Runtime
             };
             match &config.upstream {
                 None => demo_backend(&request, &routed.raw_path, &context),
-                Some(upstream) => {
-                    let url = format!(
-                        "{}{}{}{}",
-                        upstream.trim_end_matches('/'),
-                        request.path,
-                        if request.query.is_empty() { "" } else { "?" },
-                        request.query
-                    );
-                    let headers: Vec<(String, String)> = request
-                        .headers
-                        .iter()
-                        .filter(|(n, _)| n != "host")
-                        .cloned()
-                        .collect();
-                    forward(
-                        &client,
-                        &request.method,
-                        &url,
-                        &headers,
-                        Bytes::clone(&request.body),
-                    )
-                    .await
-                }
+                Some(upstream) => proxy_to(&client, upstream, &request).await,
             }
         }
     });

@@ -117,6 +117,35 @@ pub fn client() -> Client<HttpConnector, Body> {
     Client::builder(TokioExecutor::new()).build_http()
 }
 
+/// Sends `request` on to `upstream` (`http://host:port`): same method, path, query, headers
+/// (but `Host`) and body.
+pub async fn proxy_to(
+    client: &Client<HttpConnector, Body>,
+    upstream: &str,
+    request: &Incoming2,
+) -> Response<Body> {
+    let query = if request.query.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", request.query)
+    };
+    let url = format!("{}{}{query}", upstream.trim_end_matches('/'), request.path);
+    let headers: Vec<(String, String)> = request
+        .headers
+        .iter()
+        .filter(|(n, _)| n != "host")
+        .cloned()
+        .collect();
+    forward(
+        client,
+        &request.method,
+        &url,
+        &headers,
+        Bytes::clone(&request.body),
+    )
+    .await
+}
+
 /// Sends a request and reads the whole answer; connection errors become a 502.
 pub async fn forward(
     client: &Client<HttpConnector, Body>,

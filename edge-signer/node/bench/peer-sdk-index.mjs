@@ -1,3 +1,7 @@
+// BENCHMARK PEER, not shipped: the edge handler of the previous release (commit b63ba2f's
+// edge-signer/node/index.mjs, frozen), which reads its key with the AWS SDK client at the first
+// request. cold.bench.mjs runs it as "today's design" beside the real bundle; it is kept only so
+// that comparison can be rerun. Do not change it to follow the shipping handler.
 // originsig edge signer: the Lambda@Edge origin-request handler (runtime nodejs22.x).
 //
 // Signs every request CloudFront sends to the custom origin (the HTTP API) with the key staged
