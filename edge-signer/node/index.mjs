@@ -107,12 +107,14 @@ export function requestShapeProblem(request) {
     if (typeof request[field] !== 'string') return `request.${field} is not a string`;
   }
   if (!isObject(request.headers)) return 'request.headers is not an object';
-  for (const [name, entries] of Object.entries(request.headers)) {
-    if (name !== name.toLowerCase()) return 'a header-map key is not lowercase';
+  for (const name in request.headers) {
+    if (!Object.hasOwn(request.headers, name)) continue;
+    const entries = request.headers[name];
+    if (UPPERCASE.test(name)) return 'a header-map key is not lowercase';
     if (!Array.isArray(entries)) return 'a header-map value is not a list';
     for (const entry of entries) {
       if (!isObject(entry) || typeof entry.value !== 'string') return 'a header entry has no string value';
-      if (entry.key !== undefined && (typeof entry.key !== 'string' || entry.key.toLowerCase() !== name)) {
+      if (entry.key !== undefined && (typeof entry.key !== 'string' || !sameName(entry.key, name))) {
         return 'a header entry names another header than its map key';
       }
     }
@@ -122,6 +124,19 @@ export function requestShapeProblem(request) {
     return 'request.origin.custom has no string domainName and path';
   }
   return null;
+}
+
+const UPPERCASE = /[A-Z]/;
+
+/** `key` is `lowerName` in any ASCII case (per request and per header: no string is made). */
+function sameName(key, lowerName) {
+  if (key.length !== lowerName.length) return false;
+  for (let i = 0; i < key.length; i++) {
+    let code = key.charCodeAt(i);
+    if (code >= 65 && code <= 90) code += 32;
+    if (code !== lowerName.charCodeAt(i)) return false;
+  }
+  return true;
 }
 
 function str(value) {

@@ -1,6 +1,7 @@
 // Benchmark peer: the originsig v1 edge signer written by hand in JavaScript with node:crypto,
 // the way a team would write it without WebAssembly. Same protocol (SPEC.md), same handler
-// work (strip viewer signatures, rewrite Host, add the header). Checked against the shared
+// work (refuse an event that is not of the documented shape, strip viewer signatures, rewrite
+// Host, add the header). Checked against the shared
 // vectors by edge-signer/node/test/peer.test.mjs so the comparison is like for like.
 import { createHmac } from 'node:crypto';
 
@@ -104,6 +105,22 @@ function canonicalQuery(raw) {
   return pairs.map(([k, v]) => `${k}=${v}`).join('&');
 }
 
+// The documented origin-request shape: string method/uri/querystring; headers keyed by the
+// lowercase name, each a list of {key?, value} whose key is that name in any case.
+function documentedShape(request) {
+  if (typeof request?.method !== 'string' || typeof request.uri !== 'string' || typeof request.querystring !== 'string') return false;
+  const headers = request.headers;
+  if (headers === null || typeof headers !== 'object' || Array.isArray(headers)) return false;
+  for (const [name, entries] of Object.entries(headers)) {
+    if (name !== name.toLowerCase() || !Array.isArray(entries)) return false;
+    for (const entry of entries) {
+      if (typeof entry?.value !== 'string') return false;
+      if (entry.key !== undefined && (typeof entry.key !== 'string' || entry.key.toLowerCase() !== name)) return false;
+    }
+  }
+  return true;
+}
+
 export function createPeerSigner({ kid, key }, apiKind = 'http_api') {
   const keyBytes = Buffer.from(key, 'base64');
   const sign = (request, now) => {
@@ -121,6 +138,7 @@ export function createPeerSigner({ kid, key }, apiKind = 'http_api') {
     sign,
     handler(event, now = Math.floor(Date.now() / 1000)) {
       const request = event.Records[0].cf.request;
+      if (!documentedShape(request)) return { status: '502', statusDescription: 'Bad Gateway' };
       let value;
       try {
         value = sign(request, now);
