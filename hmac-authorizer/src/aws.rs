@@ -48,3 +48,19 @@ pub fn config_loader(region: Option<String>, policy: CallPolicy) -> aws_config::
     }
     loader
 }
+
+/// An error with its causes, each once: the SDK's and reqwest's own text says only "dispatch
+/// failure" or "error sending request".
+pub(crate) fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(inner) = cause {
+        let inner_text = inner.to_string();
+        if !text.contains(&inner_text) {
+            text.push_str(": ");
+            text.push_str(&inner_text);
+        }
+        cause = inner.source();
+    }
+    text
+}

@@ -173,7 +173,7 @@ impl Config {
         Ok(Config {
             keys,
             mode,
-            secrets_manager_calls: Timing::DEFAULT.authorizer_calls(),
+            secrets_manager_calls: timing.authorizer_calls(),
             freshness,
             cache,
             metrics_namespace,

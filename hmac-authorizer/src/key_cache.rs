@@ -88,24 +88,16 @@ impl<S: ReadRing> KeyCache<S> {
                 .is_none_or(|at| now.saturating_duration_since(at) >= self.policy.retry_interval);
             (age, state.refreshing, may_retry)
         };
-        match age {
+        let expired = age.is_none_or(|age| age >= self.policy.ttl);
+        if expired {
             // Expired or never loaded: read before answering (or take the outcome of the read
             // under way); after a failed read, not again before the retry interval.
-            None => {
-                if may_retry || refreshing {
-                    self.refresh().await;
-                }
+            if may_retry || refreshing {
+                self.refresh().await;
             }
-            Some(age) if age >= self.policy.ttl => {
-                if may_retry || refreshing {
-                    self.refresh().await;
-                }
-            }
-            Some(age) if age >= self.policy.ttl / 2 && may_retry && !refreshing => {
-                let cache = Arc::clone(self);
-                tokio::spawn(async move { cache.refresh().await });
-            }
-            Some(_) => {}
+        } else if age.is_some_and(|age| age >= self.policy.ttl / 2) && may_retry && !refreshing {
+            let cache = Arc::clone(self);
+            tokio::spawn(async move { cache.refresh().await });
         }
         let state = self.state();
         let fresh = state

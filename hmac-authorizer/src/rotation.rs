@@ -251,32 +251,10 @@ pub async fn ensure_pending(
     now: u64,
 ) -> Result<Pending, RotationError> {
     let ring = stored_ring(store).await?;
-    let current = valid_current(store, &ring)?;
-    if let Some(version) = store
-        .versions()
-        .await?
-        .into_iter()
-        .find(|v| v.version_id == token)
-    {
-        if version.has(KeyRole::Current) {
-            // This rotation already finished.
-            return Ok(Pending {
-                token: token.to_owned(),
-                key: current,
-                created: version.created,
-                resumed: true,
-            });
-        }
-        let key = version.key.map_err(|e| RotationError::InvalidPending {
-            version: token.to_owned(),
-            problem: e.to_string(),
-        })?;
-        return Ok(Pending {
-            token: token.to_owned(),
-            key,
-            created: version.created,
-            resumed: true,
-        });
+    valid_current(store, &ring)?;
+    // Staged already (a retried step), or already promoted: that version's key.
+    if let Some(pending) = existing_pending(store, token).await? {
+        return Ok(pending);
     }
     guard(store, &ring, timing, now).await?;
     let key = new_key(now)?;

@@ -97,18 +97,6 @@ fn client(resolve: Option<&str>) -> Result<reqwest::Client, CliError> {
         .map_err(|e| CliError::Usage(format!("HTTP client: {e}")))
 }
 
-/// An error with its causes: reqwest's own text hides why a request failed.
-fn with_causes(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut cause = error.source();
-    while let Some(inner) = cause {
-        text.push_str(": ");
-        text.push_str(&inner.to_string());
-        cause = inner.source();
-    }
-    text
-}
-
 pub async fn run(args: DoctorArgs) -> Result<(), CliError> {
     let parts = UrlParts::split(&args.direct_url)
         .map_err(|e| CliError::Usage(format!("--direct-url {}: {e}", args.direct_url)))?;
@@ -136,7 +124,7 @@ pub async fn run(args: DoctorArgs) -> Result<(), CliError> {
                 .send()
                 .await
                 .map(|r| r.status().as_u16())
-                .map_err(|e| CliError::Usage(format!("GET {url}: {}", with_causes(&e))))
+                .map_err(|e| CliError::Usage(format!("GET {url}: {}", crate::aws::with_causes(&e))))
         }
     };
 

@@ -20,21 +20,6 @@ pub struct SecretsManagerStore {
     secret_id: String,
 }
 
-/// The causes of an error, joined: the SDK's own text says only "dispatch failure".
-fn causes(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut cause = error.source();
-    while let Some(inner) = cause {
-        let inner_text = inner.to_string();
-        if !text.contains(&inner_text) {
-            text.push_str(": ");
-            text.push_str(&inner_text);
-        }
-        cause = inner.source();
-    }
-    text
-}
-
 /// The key in a version's value; a binary secret is a malformed value like any other.
 fn key_of(value: &GetSecretValueOutput) -> Result<SigningKey, KeyError> {
     match value.secret_string() {
@@ -90,7 +75,7 @@ impl SecretsManagerStore {
             _ => StoreError::Unreachable {
                 action,
                 what,
-                cause: causes(&error),
+                cause: crate::aws::with_causes(&error),
             },
         }
     }
