@@ -1,20 +1,32 @@
 #!/usr/bin/env bash
-# Deploys infra/template.yaml to us-east-1 with the values of infra/deploy.env (run
-# infra/build.sh first). Needs the AWS SAM CLI (pip install aws-sam-cli) and AWS credentials.
+# Deploys one environment of infra/samconfig.toml (default: default): first the API-region stack
+# (infra/api-region.yaml, in the section's region), then the us-east-1 edge stack (infra/edge.yaml)
+# with its key and origin parameters taken from the first stack's outputs. Run infra/build.sh ENV
+# first: the edge bundle must have been built for the same values (checked before deploying).
+# Needs AWS credentials; installs the pinned SAM CLI into .venv-sam. No AWS CLI.
+#
+#   infra/deploy.sh [ENV]
 set -euo pipefail
-cd "$(dirname "$0")/.."
-set -a; source infra/deploy.env; set +a
-IFS=, read -r REPLICA1 REPLICA2 _ <<< "${REPLICA_REGIONS},,"
-# Timings left empty in deploy.env keep the template's defaults (the timing model's).
-timing=()
-[ -n "${EDGE_CACHE_TTL_SECONDS:-}" ] && timing+=(EdgeCacheTtlSeconds="$EDGE_CACHE_TTL_SECONDS")
-[ -n "${EDGE_MAX_STALE_SECONDS:-}" ] && timing+=(EdgeMaxStaleSeconds="$EDGE_MAX_STALE_SECONDS")
-[ -n "${AUTHORIZER_CACHE_TTL_SECONDS:-}" ] && timing+=(AuthorizerCacheTtlSeconds="$AUTHORIZER_CACHE_TTL_SECONDS")
-[ -n "${MAX_AGE_SECONDS:-}" ] && timing+=(MaxAgeSeconds="$MAX_AGE_SECONDS")
-sam deploy --template-file infra/template.yaml --stack-name "$STACK_NAME" --region us-east-1 \
-  --capabilities CAPABILITY_IAM --resolve-s3 --no-fail-on-empty-changeset \
-  --parameter-overrides \
-    SecretName="$SECRET_NAME" ReplicaRegion1="$REPLICA1" ReplicaRegion2="$REPLICA2" \
-    HttpApiId="$HTTP_API_ID" OriginPath="$ORIGIN_PATH" \
-    "${timing[@]}" RotationSchedule="$ROTATION_SCHEDULE"
-aws cloudformation describe-stacks --stack-name "$STACK_NAME" --region us-east-1 --query 'Stacks[0].Outputs' --output table
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+env=${1:-default}
+ensure_sam
+deploy_config check "$env"
+read -r api_stack api_region < <(deploy_config stack "$env")
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+echo "==> $api_stack in $api_region (keys, authorizer, rotator, alarms)"
+(cd infra && sam deploy --config-env "$env")
+sam list stack-outputs --stack-name "$api_stack" --region "$api_region" --output json > "$tmp/api-outputs.json"
+
+# The edge stack's parameters: its own section + the API-region stack's outputs, checked against
+# the built bundle's config.json.
+deploy_config edge-parameters "$env" "$tmp/api-outputs.json" "$tmp/edge-parameters.yaml"
+read -r edge_stack edge_region < <(deploy_config stack "$env-edge")
+echo "==> $edge_stack in $edge_region (edge signer, distribution)"
+(cd infra && sam deploy --config-env "$env-edge" --parameter-overrides "file://$tmp/edge-parameters.yaml")
+
+sam list stack-outputs --stack-name "$api_stack" --region "$api_region" --output table
+sam list stack-outputs --stack-name "$edge_stack" --region "$edge_region" --output table
+echo "next: infra/smoke.sh $env"

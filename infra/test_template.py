@@ -1,20 +1,30 @@
-"""The template's names match what the code reads: a rename in code breaks this test, not a deploy.
+"""Offline checks of the deploy: the templates match the code, the deploy configuration parses with
+SAM CLI's own parser, and each defect found on a first real deploy (issue 13) stays fixed.
 
-    .venv/bin/python -m unittest infra/test_template.py     (tests/run-all.sh runs it)
+    .venv-sam/bin/python -m unittest infra/test_template.py     (tests/run-all.sh runs it)
+
+It needs the SAM CLI's Python (aws-sam-cli, which brings aws-sam-translator and cfn-lint).
 """
 
+import copy
 import json
 import os
 import random
 import re
 import string
 import subprocess
+import sys
 import tempfile
 import unittest
 
 from cfnlint.decode import decode_str
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import deploy_config  # noqa: E402
+import translate  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SAM_BIN = os.path.dirname(sys.executable)
 
 
 def source(path):
@@ -27,45 +37,61 @@ def rust_str_consts(path):
     return dict(re.findall(r'pub const ([A-Z_]+): &str = "([^"]*)";', source(path)))
 
 
-TEMPLATE, MATCHES = decode_str(source("infra/template.yaml"))
-RESOURCES = TEMPLATE["Resources"]
+def load(name):
+    template, matches = decode_str(source(f"infra/{name}"))
+    assert not matches, matches
+    return template
+
+
+API = load("api-region.yaml")
+EDGE = load("edge.yaml")
 CORE = {**rust_str_consts("shared/src/header.rs"), **rust_str_consts("shared/src/key.rs")}
 AUTHORIZER_VARS = set(rust_str_consts("hmac-authorizer/src/config.rs").values())
 ROTATOR_VARS = set(rust_str_consts("hmac-authorizer/src/rotation_lambda.rs").values()) | AUTHORIZER_VARS
+PROMOTED_AT_TAG = rust_str_consts("hmac-authorizer/src/store/secrets_manager.rs")["PROMOTED_AT_TAG"]
+with open(os.path.join(ROOT, "infra", "timing.json"), encoding="utf-8") as _f:
+    TIMING = json.load(_f)
 
 
-def props(name):
-    return RESOURCES[name]["Properties"]
+def props(template, name):
+    return template["Resources"][name]["Properties"]
 
 
-class TemplateMatchesCode(unittest.TestCase):
-    def test_template_parses(self):
-        self.assertFalse(MATCHES, MATCHES)
+def statements(template, role):
+    return [s for p in props(template, role)["Policies"] for s in p["PolicyDocument"]["Statement"]]
 
+
+def statement(template, role, sid):
+    for s in statements(template, role):
+        s = s["Fn::If"][1] if "Fn::If" in s else s
+        if s.get("Sid") == sid:
+            return s
+    raise AssertionError(f"{role}: no statement {sid}")
+
+
+class TemplatesMatchTheCode(unittest.TestCase):
     def test_identity_source_is_the_signature_header(self):
         header = CORE["HEADER_NAME"]
         self.assertEqual(header, "x-originsig")
-        authorizer = props("DemoApi")["Auth"]["Authorizers"]["OriginSig"]
+        authorizer = props(API, "DemoApi")["Auth"]["Authorizers"]["OriginSig"]
         self.assertEqual(authorizer["Identity"]["Headers"], [header])
         self.assertEqual(authorizer["Identity"]["ReauthorizeEvery"], 0, "result caching must be off")
         self.assertEqual(authorizer["AuthorizerPayloadFormatVersion"], "2.0")
         self.assertTrue(authorizer["EnableSimpleResponses"])
-        existing = props("ExistingApiAuthorizer")
+        existing = props(API, "ExistingApiAuthorizer")
         self.assertEqual(existing["IdentitySource"], [f"$request.header.{header}"])
         self.assertEqual(existing["AuthorizerResultTtlInSeconds"], 0)
 
-    def test_authorizer_environment_is_what_the_binary_reads(self):
-        env = props("AuthorizerFunction")["Environment"]["Variables"]
+    def test_environments_are_what_the_binaries_read(self):
+        env = props(API, "AuthorizerFunction")["Environment"]["Variables"]
         self.assertLessEqual(set(env), AUTHORIZER_VARS, set(env) - AUTHORIZER_VARS)
         self.assertIn("ORIGINSIG_SECRET_ID", env)
         self.assertIn(env["ORIGINSIG_RESPONSE_MODE"], {"simple", "iam", "rest"})
-
-    def test_rotator_environment_is_what_the_binary_reads(self):
-        env = props("RotatorFunction")["Environment"]["Variables"]
+        env = props(API, "RotatorFunction")["Environment"]["Variables"]
         self.assertLessEqual(set(env), ROTATOR_VARS, set(env) - ROTATOR_VARS)
 
     def test_functions_match_their_artifacts(self):
-        edge = props("EdgeSignerFunction")
+        edge = props(EDGE, "EdgeSignerFunction")
         self.assertEqual((edge["Runtime"], edge["Architectures"], edge["Handler"]), ("nodejs22.x", ["x86_64"], "index.handler"))
         self.assertNotIn("Environment", edge, "Lambda@Edge has no environment variables")
         self.assertIn("export async function handler(", source("edge-signer/node/index.mjs"))
@@ -74,33 +100,32 @@ class TemplateMatchesCode(unittest.TestCase):
         self.assertIn('"target", "lambda", "edge-signer"', bundler)
         self.assertIn('"edge-signer.zip"', bundler)
         self.assertIn("AutoPublishAlias", edge, "Lambda@Edge needs a published version")
-        trust = props("EdgeSignerRole")["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]["Service"]
+        trust = props(EDGE, "EdgeSignerRole")["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]["Service"]
         self.assertEqual(sorted(trust), ["edgelambda.amazonaws.com", "lambda.amazonaws.com"])
         cargo = source("hmac-authorizer/Cargo.toml")
         for resource, binary in [("AuthorizerFunction", "hmac-authorizer"), ("RotatorFunction", "key-rotator")]:
-            function = props(resource)
+            function = props(API, resource)
             self.assertEqual(function["CodeUri"], f"../target/lambda/{binary}/bootstrap.zip")
             self.assertIn(f'name = "{binary}"', cargo)
             self.assertEqual((function["Runtime"], function["Handler"]), ("provided.al2023", "bootstrap"))
 
     def test_edge_association_and_managed_policies(self):
-        behavior = props("Distribution")["DistributionConfig"]["DefaultCacheBehavior"]
+        behavior = props(EDGE, "Distribution")["DistributionConfig"]["DefaultCacheBehavior"]
         association = behavior["LambdaFunctionAssociations"][0]
         self.assertEqual(association["EventType"], "origin-request")
+        self.assertEqual(association["LambdaFunctionARN"], {"Ref": "EdgeSignerFunction.Version"})
         self.assertEqual(behavior["CachePolicyId"], "4135ea2d-6df8-44a3-9df3-4b5a84be39ad")  # CachingDisabled
-        origin = props("Distribution")["DistributionConfig"]["Origins"][0]
+        origin = props(EDGE, "Distribution")["DistributionConfig"]["Origins"][0]
         self.assertEqual(origin["CustomOriginConfig"]["OriginProtocolPolicy"], "https-only")
 
-    def test_alarm_watches_the_metric_the_authorizer_emits(self):
-        alarm = props("DenyRateAlarm")
-        env = props("AuthorizerFunction")["Environment"]["Variables"]
-        self.assertEqual(alarm["Namespace"], env["ORIGINSIG_METRICS_NAMESPACE"])
-        emitter = source("hmac-authorizer/src/observability.rs")
-        self.assertIn(f'"Name": "{alarm["MetricName"]}"', emitter)
-        self.assertIn(f'"{alarm["Dimensions"][0]["Name"]}"', emitter)
+    def test_origin_request_policy_defaults_to_all_viewer_except_host(self):
+        # AWS's recommendation for API Gateway origins (README, "Origin request policy").
+        self.assertEqual(EDGE["Parameters"]["OriginRequestPolicy"]["Default"], "AllViewerExceptHostHeader")
+        policy = props(EDGE, "Distribution")["DistributionConfig"]["DefaultCacheBehavior"]["OriginRequestPolicyId"]
+        self.assertEqual(policy["Fn::If"][:2], ["ExceptHostPolicy", "b689b0a8-53d0-40ab-baf2-68738e2966ac"])
 
     def test_generated_first_key_is_in_the_spec_format(self):
-        generate = props("KeySecret")["GenerateSecretString"]
+        generate = props(API, "KeySecret")["GenerateSecretString"]
         # The template is joined from the stack id's UUID: render it as CloudFormation would.
         parts = generate["SecretStringTemplate"]["Fn::Join"][1]
         self.assertEqual(parts[1], {"Fn::Select": [2, {"Fn::Split": ["/", {"Ref": "AWS::StackId"}]}]})
@@ -129,48 +154,369 @@ class TemplateMatchesCode(unittest.TestCase):
         self.assertNotIn("INVALID", out.stdout)
 
     def test_timing_defaults_come_from_the_timing_model(self):
-        with open(os.path.join(ROOT, "infra", "timing.json"), encoding="utf-8") as f:
-            timing = json.load(f)
-        parameters = TEMPLATE["Parameters"]
-        for parameter, field in [
-            ("EdgeCacheTtlSeconds", "edgeCacheTtlSecs"),
-            ("EdgeMaxStaleSeconds", "edgeMaxStaleSecs"),
-            ("AuthorizerCacheTtlSeconds", "authorizerCacheTtlSecs"),
-            ("AuthorizerMaxStaleSeconds", "authorizerMaxStaleSecs"),
-            ("MaxAgeSeconds", "maxAgeSecs"),
-            ("MaxFutureSeconds", "maxFutureSecs"),
-            ("UnknownKeyRefreshSeconds", "authorizerUnknownKeyRefreshSecs"),
+        for template, parameter, field in [
+            (EDGE, "EdgeCacheTtlSeconds", "edgeCacheTtlSecs"),
+            (EDGE, "EdgeMaxStaleSeconds", "edgeMaxStaleSecs"),
+            (API, "EdgeMaxStaleSeconds", "edgeMaxStaleSecs"),
+            (API, "AuthorizerCacheTtlSeconds", "authorizerCacheTtlSecs"),
+            (API, "AuthorizerMaxStaleSeconds", "authorizerMaxStaleSecs"),
+            (API, "MaxAgeSeconds", "maxAgeSecs"),
+            (API, "MaxFutureSeconds", "maxFutureSecs"),
+            (API, "UnknownKeyRefreshSeconds", "authorizerUnknownKeyRefreshSecs"),
         ]:
-            self.assertEqual(int(parameters[parameter]["Default"]), timing[field], parameter)
-        # The rotation wait must fit the rotator's timeout (minus the 10 s it keeps for the checks).
-        wait = int(parameters["AuthorizerCacheTtlSeconds"]["MaxValue"]) + timing["safetyMarginSecs"]
-        self.assertLessEqual(wait, int(props("RotatorFunction")["Timeout"]) - 10)
-        self.assertEqual(props("RotatorFunction")["Environment"]["Variables"]["ORIGINSIG_EDGE_MAX_STALE_SECS"], {"Ref": "EdgeMaxStaleSeconds"})
+            self.assertEqual(int(template["Parameters"][parameter]["Default"]), TIMING[field], parameter)
+        self.assertEqual(props(API, "RotatorFunction")["Environment"]["Variables"]["ORIGINSIG_EDGE_MAX_STALE_SECS"], {"Ref": "EdgeMaxStaleSeconds"})
 
-    def test_the_secret_survives_replacement_and_deletion(self):
-        secret = RESOURCES["KeySecret"]
-        self.assertEqual((secret.get("DeletionPolicy"), secret.get("UpdateReplacePolicy")), ("Retain", "Retain"))
-
-    def test_the_rotator_needs_no_reserved_concurrency(self):
-        # "below its minimum value of [10]" on accounts with a low concurrency quota.
-        self.assertNotIn("ReservedConcurrentExecutions", props("RotatorFunction"))
-
-    def test_rotation_schedules_below_four_hours_are_refused(self):
-        pattern = re.compile(TEMPLATE["Parameters"]["RotationSchedule"]["AllowedPattern"])
-        for ok in ["rate(30 days)", "rate(1 day)", "rate(4 hours)", "rate(12 hours)", "cron(0 4 1 * ? *)"]:
-            self.assertTrue(pattern.match(ok), ok)
-        for bad in ["rate(1 hour)", "rate(3 hours)", "rate(0 days)", "rate(30 minutes)"]:
-            self.assertFalse(pattern.match(bad), bad)
-
-    def test_a_kms_key_with_replicas_is_refused_at_deploy(self):
-        rule = TEMPLATE["Rules"]["KmsKeyWithoutReplicas"]
-        self.assertEqual(rule["RuleCondition"], {"Fn::Not": [{"Fn::Equals": [{"Ref": "KmsKeyArn"}, ""]}]})
-        self.assertIn("regional", rule["Assertions"][0]["AssertDescription"])
+    def test_every_parameter_is_described(self):
+        for name, template in [("api-region", API), ("edge", EDGE)]:
+            for parameter, spec in template["Parameters"].items():
+                self.assertGreater(len(spec.get("Description", "")), 10, f"{name}: {parameter}")
 
     def test_every_checkov_skip_is_justified(self):
-        for name, resource in RESOURCES.items():
-            for skip in resource.get("Metadata", {}).get("checkov", {}).get("skip", []):
-                self.assertGreater(len(skip.get("comment", "")), 20, f"{name}: {skip['id']} needs a reason")
+        for template in (API, EDGE):
+            for name, resource in template["Resources"].items():
+                for skip in resource.get("Metadata", {}).get("checkov", {}).get("skip", []):
+                    self.assertGreater(len(skip.get("comment", "")), 20, f"{name}: {skip['id']} needs a reason")
+
+
+class DeployConfiguration(unittest.TestCase):
+    """Defect 1: the shipped samconfig.toml, parsed by SAM CLI's own deploy command."""
+
+    def test_every_environment_parses_and_every_value_fits_its_template(self):
+        envs = deploy_config.environments()
+        self.assertEqual(envs, ["default", "estate"])
+        for env in envs:
+            deploy_config.bundle_parameters(env)  # raises ConfigProblem with the reason
+
+    def test_values_with_spaces_and_empty_values_reach_sam_intact(self):
+        overrides = deploy_config.section("default")["parameter_overrides"]
+        self.assertEqual(overrides["RotationSchedule"], "rate(30 days)")
+        self.assertEqual(overrides["ReplicaRegion1"], "")
+        self.assertEqual(overrides["WebAclArn"] if "WebAclArn" in overrides else None, None)
+        edge = deploy_config.section("default-edge")["parameter_overrides"]
+        self.assertEqual(edge["WebAclArn"], "", "WebAclArn is reachable")
+
+    def test_the_old_override_string_is_what_sam_refuses(self):
+        # What deploy.sh used to build: SAM CLI splits at the space and refuses "ReplicaRegion1=".
+        from samcli.cli.types import CfnParameterOverridesType
+
+        parsed = CfnParameterOverridesType().convert("SecretName=originsig/keys RotationSchedule=rate(30 days)", None, None)
+        self.assertEqual(parsed["RotationSchedule"], "rate(30", "the split that broke the schedule")
+        with self.assertRaises(Exception) as refused:
+            CfnParameterOverridesType().convert(("ReplicaRegion1=",), None, None)
+        self.assertIn("is not a valid format", str(refused.exception))
+
+    def test_every_template_parameter_is_in_each_section(self):
+        for env in deploy_config.environments():
+            for section, template, filled in [(env, API, ()), (env + "-edge", EDGE, deploy_config.FROM_API_STACK)]:
+                overrides = deploy_config.section(section)["parameter_overrides"]
+                expected = set(template["Parameters"]) - set(filled)
+                self.assertEqual(set(overrides), expected, section)
+
+    def test_a_wrong_value_fails_before_cloudformation_with_its_reason(self):
+        with tempfile.TemporaryDirectory() as folder:
+            path = os.path.join(folder, "samconfig.toml")
+            text = source("infra/samconfig.toml")
+            for old, new, reason in [
+                ('RotationSchedule = "rate(30 days)"', 'RotationSchedule = "rate(1 hour)"', "at least 4 hours"),
+                ("AuthorizerCacheTtlSeconds = 300", "AuthorizerCacheTtlSeconds = 900", "above the maximum 850"),
+                ('OriginRequestPolicy = "AllViewerExceptHostHeader"', 'OriginRequestPolicy = "Nope"', "not one of"),
+                ('EdgeCacheTtlSeconds = 300\nGatewayPathPrefix', 'EdgeCacheTtlSeconds = 300\nSecretName = "x"\nGatewayPathPrefix', "comes from the API-region stack"),
+            ]:
+                with open(path, "w", encoding="utf-8") as f:
+                    f.write(text.replace(old, new, 1))
+                original = deploy_config.SAMCONFIG
+                deploy_config.SAMCONFIG = path
+                try:
+                    with self.assertRaises(deploy_config.ConfigProblem) as problem:
+                        deploy_config.bundle_parameters("default")
+                    self.assertIn(reason, str(problem.exception))
+                finally:
+                    deploy_config.SAMCONFIG = original
+
+    def test_edge_parameters_come_from_the_api_stack_outputs_and_match_the_bundle(self):
+        outputs = [
+            {"OutputKey": "SecretName", "OutputValue": "originsig/estate"},
+            {"OutputKey": "SecretRegion", "OutputValue": "eu-west-1"},
+            {"OutputKey": "ReplicaRegion1", "OutputValue": "us-east-1"},
+            {"OutputKey": "OriginDomain", "OutputValue": "origin-api.example.com"},
+            {"OutputKey": "OriginPath", "OutputValue": "/v1"},
+            {"OutputKey": "EdgeMaxStaleSeconds", "OutputValue": "3600"},
+        ]
+        parameters = deploy_config.edge_parameters("estate", outputs)
+        self.assertEqual((parameters["ReplicaRegion2"], parameters["KmsKeyArn"]), ("", ""))
+        self.assertEqual(set(parameters), set(EDGE["Parameters"]))
+        for name, value in parameters.items():
+            self.assertIsNone(deploy_config.check_value(name, EDGE["Parameters"][name], value))
+        # The file deploy.sh hands to `sam deploy --parameter-overrides file://…`, as SAM reads it.
+        with tempfile.TemporaryDirectory() as folder:
+            path = os.path.join(folder, "edge-parameters.yaml")
+            with open(path, "w", encoding="utf-8") as f:
+                json.dump(parameters, f)
+            from samcli.cli.types import CfnParameterOverridesType
+
+            self.assertEqual(CfnParameterOverridesType().convert(f"file://{path}", None, None), parameters)
+        # A bundle built for these values passes; one built for other values is named.
+        config = {"secretId": "originsig/estate", "region": "eu-west-1", "replicaRegions": ["us-east-1"],
+                  "cacheTtlSeconds": 300, "maxStaleSeconds": 3600, "gatewayPathPrefix": None, "apiKind": "http_api"}
+        self.assertEqual(deploy_config.bundle_mismatches(parameters, config), [])
+        self.assertEqual(len(deploy_config.bundle_mismatches(parameters, dict(config, replicaRegions=[]))), 1)
+        # An API stack deployed from other values than samconfig.toml says is refused.
+        drifted = [dict(o, OutputValue="eu-central-1") if o["OutputKey"] == "SecretRegion" else o for o in outputs]
+        with self.assertRaises(deploy_config.ConfigProblem):
+            deploy_config.edge_parameters("estate", drifted)
+
+    def test_bundle_arguments_carry_every_replica(self):
+        # Defect 12: a third replica the bundle baked in and the stack dropped. One list now.
+        args = deploy_config.bundle_args(dict(deploy_config.bundle_parameters("estate"), ReplicaRegion2="ap-southeast-2"))
+        self.assertEqual(args[args.index("--replica-regions") + 1], "us-east-1,ap-southeast-2")
+        self.assertNotIn("--gateway-path-prefix", args)
+        args = deploy_config.bundle_args(dict(deploy_config.bundle_parameters("estate"), GatewayPathPrefix=""))
+        self.assertEqual(args[args.index("--gateway-path-prefix") + 1], "")
+
+    def test_scripts_use_sam_only(self):
+        for script in ("build.sh", "deploy.sh", "teardown.sh", "smoke.sh", "lib.sh"):
+            text = source(f"infra/{script}")
+            code = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith(("#", "echo")))
+            self.assertNotRegex(code, r"(^|[\s;(|])aws\s", f"{script} calls the AWS CLI")
+            self.assertNotIn("deploy.env", text)
+
+
+class TemplateDefects(unittest.TestCase):
+    """One check per defect of issue 13 (numbers as in the issue)."""
+
+    def test_2_the_secret_survives_replacement_and_deletion(self):
+        secret = API["Resources"]["KeySecret"]
+        self.assertEqual((secret.get("DeletionPolicy"), secret.get("UpdateReplacePolicy")), ("Retain", "Retain"))
+
+    def test_3_the_rotator_needs_no_reserved_concurrency(self):
+        # "below its minimum value of [10]" on accounts with a low concurrency quota.
+        self.assertNotIn("ReservedConcurrentExecutions", props(API, "RotatorFunction"))
+
+    def test_4_bounds_keep_rotation_possible(self):
+        wait = int(API["Parameters"]["AuthorizerCacheTtlSeconds"]["MaxValue"]) + TIMING["safetyMarginSecs"]
+        self.assertLessEqual(wait, int(props(API, "RotatorFunction")["Timeout"]) - 10)
+        pattern = re.compile(API["Parameters"]["RotationSchedule"]["AllowedPattern"])
+        for ok in ["rate(30 days)", "rate(1 day)", "rate(4 hours)", "rate(12 hours)", "cron(0 4 1 * ? *)"]:
+            self.assertTrue(pattern.fullmatch(ok), ok)
+        for bad in ["rate(1 hour)", "rate(3 hours)", "rate(0 days)", "rate(30 minutes)"]:
+            self.assertFalse(pattern.fullmatch(bad), bad)
+
+    # 5 (testSecret alone) is a Rust test: hmac-authorizer/tests/faults.rs.
+
+    def test_6_kms_with_replicas_needs_a_multi_region_key(self):
+        rule = API["Rules"]["KmsKeyWithReplicasIsMultiRegion"]
+        self.assertIn("multi-Region", rule["Assertions"][0]["AssertDescription"])
+        pattern = re.compile(API["Parameters"]["KmsKeyArn"]["AllowedPattern"])
+        self.assertTrue(pattern.fullmatch("arn:aws:kms:eu-west-1:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab"))
+        self.assertTrue(pattern.fullmatch("arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"))
+        # Each replica is encrypted with the key of the same id in its own region.
+        replica = props(API, "KeySecret")["ReplicaRegions"][0]["Fn::If"][1]
+        key = replica["KmsKeyId"]["Fn::If"][1]["Fn::Sub"]
+        self.assertIn("kms:${ReplicaRegion1}", key[0])
+        # The edge may decrypt in the secret's region and each replica region, through Secrets Manager only.
+        decrypt = statement(EDGE, "EdgeSignerRole", "DecryptThroughSecretsManagerOnly")
+        self.assertEqual(len(decrypt["Resource"]), 3)
+        self.assertIn("kms:ViaService", json.dumps(decrypt["Condition"]))
+
+    def test_7_alarms_watch_what_the_code_emits_per_stack(self):
+        emitter = source("hmac-authorizer/src/observability.rs")
+        handler = source("hmac-authorizer/src/handler.rs")
+        env = props(API, "AuthorizerFunction")["Environment"]["Variables"]
+        self.assertEqual(env["ORIGINSIG_METRICS_DEPLOYMENT"], {"Ref": "AWS::StackName"})
+        for alarm, decision in [("DenyRateAlarm", "deny"), ("AuthorizerErrorAlarm", "error")]:
+            spec = props(API, alarm)
+            self.assertEqual(spec["Namespace"], env["ORIGINSIG_METRICS_NAMESPACE"])
+            self.assertIn(f'"Name": "{spec["MetricName"]}"', emitter)
+            dimensions = {d["Name"]: d["Value"] for d in spec["Dimensions"]}
+            self.assertEqual(dimensions, {"Deployment": {"Ref": "AWS::StackName"}, "Decision": decision})
+            self.assertIn('["Deployment", "Decision"]', emitter)
+            self.assertIn(f'self.metric("{decision}"', handler)
+        self.assertNotIn("found the URL", props(API, "DenyRateAlarm")["AlarmDescription"])
+        self.assertIn("401", props(API, "DenyRateAlarm")["AlarmDescription"])
+        rotation = props(API, "RotationFailureAlarm")
+        self.assertEqual((rotation["Namespace"], rotation["MetricName"]), ("AWS/Lambda", "Errors"))
+        self.assertEqual(rotation["Dimensions"][0]["Value"], {"Ref": "RotatorFunction"})
+        edge = props(EDGE, "Edge503Alarm")
+        self.assertEqual((edge["Namespace"], edge["MetricName"]), ("AWS/CloudFront", "503ErrorRate"))
+        self.assertIn("AdditionalMetrics", EDGE["Resources"], "503ErrorRate needs CloudFront's additional metrics")
+        self.assertIn("503", source("edge-signer/node/index.mjs"))
+
+    def test_8_edge_logs_have_a_named_group_with_retention(self):
+        function = props(EDGE, "EdgeSignerFunction")
+        self.assertEqual(function["LoggingConfig"]["LogGroup"], {"Ref": "EdgeLogGroup"})
+        group = props(EDGE, "EdgeLogGroup")
+        name = group["LogGroupName"]["Fn::Sub"]
+        self.assertFalse(name.startswith("/aws/lambda/"), "a default-style name gets the us-east-1. prefix back")
+        self.assertEqual(group["RetentionInDays"], {"Ref": "LogRetentionDays"})
+        logs = statement(EDGE, "EdgeSignerRole", "OwnLogGroupInEveryRegion")
+        self.assertTrue(all(name in r["Fn::Sub"] for r in logs["Resource"]))
+
+    def test_9_least_privilege(self):
+        # Edge: GetSecretValue of AWSCURRENT only, in the secret's region and its replicas; the code asks for AWSCURRENT by name.
+        read = statement(EDGE, "EdgeSignerRole", "ReadTheSigningKeyOnly")
+        self.assertEqual(read["Action"], "secretsmanager:GetSecretValue")
+        self.assertEqual(read["Condition"], {"StringEquals": {"secretsmanager:VersionStage": "AWSCURRENT"}})
+        self.assertIn("VersionStage: 'AWSCURRENT'", source("edge-signer/node/index.mjs"))
+        regions = json.dumps(read["Resource"])
+        for region in ("${SecretRegion}", "${ReplicaRegion1}", "${ReplicaRegion2}"):
+            self.assertIn(f"secretsmanager:{region}:", regions)
+        self.assertNotIn("secretsmanager:*:", regions)
+        # No role anywhere allows logs on every log group, or anything on "*".
+        for template in (API, EDGE):
+            for name, resource in template["Resources"].items():
+                if resource["Type"] != "AWS::IAM::Role":
+                    continue
+                for s in statements(template, name):
+                    s = s["Fn::If"][1] if "Fn::If" in s else s
+                    self.assertNotEqual(s.get("Resource"), "*", f"{name}: {s.get('Sid')}")
+                self.assertNotIn("ManagedPolicyArns", resource["Properties"], f"{name}: AWSLambdaBasicExecutionRole logs to any group")
+        for role, group in [("AuthorizerRole", "AuthorizerLogGroup"), ("RotatorRole", "RotatorLogGroup"), ("DemoRole", "DemoLogGroup")]:
+            self.assertEqual(statement(API, role, "OwnLogGroupOnly")["Resource"], {"Fn::Sub": f"${{{group}.Arn}}"})
+        for role, sid in [("AuthorizerRole", "DecryptThroughSecretsManagerOnly"), ("RotatorRole", "EncryptAndDecryptThroughSecretsManagerOnly")]:
+            self.assertIn("kms:ViaService", json.dumps(statement(API, role, sid)["Condition"]))
+        # The rotator tags with one key, the one the code writes.
+        tag = statement(API, "RotatorRole", "RecordThePromotionTimeOnly")
+        self.assertEqual(tag["Condition"]["ForAllValues:StringEquals"]["aws:TagKeys"], [PROMOTED_AT_TAG])
+        # Invoke permissions name the authorizer (existing API) or the API (demo), never any API.
+        existing = props(API, "ExistingApiAuthorizerPermission")["SourceArn"]["Fn::Sub"]
+        self.assertTrue(existing.endswith("/authorizers/${ExistingApiAuthorizer}"), existing)
+        self.assertFalse(props(API, "DemoApi")["Auth"]["Authorizers"]["OriginSig"]["EnableFunctionDefaultPermissions"])
+        self.assertIn("${DemoApi}/authorizers/", props(API, "DemoApiAuthorizerPermission")["SourceArn"]["Fn::Sub"])
+
+    def test_10_checkov_justifications_are_true(self):
+        skips = {s["id"]: s["comment"] for s in EDGE["Resources"]["EdgeSignerFunction"]["Metadata"]["checkov"]["skip"]}
+        self.assertNotIn("cannot have reserved concurrency", skips["CKV_AWS_115"])  # they can; provisioned is what they cannot
+        skips = {s["id"]: s["comment"] for s in EDGE["Resources"]["Distribution"]["Metadata"]["checkov"]["skip"]}
+        self.assertIn("AccessLogDelivery", skips["CKV_AWS_86"])
+        delivery = EDGE["Resources"]["AccessLogSource"]["Properties"]
+        self.assertEqual(delivery["LogType"], "ACCESS_LOGS")
+        self.assertIn("distribution/${Distribution}", delivery["ResourceArn"]["Fn::Sub"])
+
+    def test_11_the_translated_template_is_what_gets_linted(self):
+        with tempfile.TemporaryDirectory() as folder:
+            broken = copy.deepcopy(translate.packaged(API))
+            broken["Resources"]["RotatorFunction"]["Properties"]["Timeout"] = 1900
+            os.environ["AWS_DEFAULT_REGION"] = "eu-west-1"
+            path = os.path.join(folder, "broken.json")
+            from samtranslator.translator.transform import transform
+
+            with open(path, "w", encoding="utf-8") as f:
+                json.dump(transform(broken, {}, translate.NoManagedPolicies()), f)
+            lint = subprocess.run([os.path.join(SAM_BIN, "cfn-lint"), "--", path], capture_output=True, text=True, check=False)
+        self.assertNotEqual(lint.returncode, 0)
+        self.assertIn("E3717", lint.stdout)
+        # The translation gives every function the role it names (no SAM-made role with managed policies).
+        translated = translate.translate(os.path.join(ROOT, "infra", "api-region.yaml"), "eu-west-1")
+        roles = [r for r in translated["Resources"].values() if r["Type"] == "AWS::IAM::Role"]
+        for role in roles:
+            for arn in role["Properties"].get("ManagedPolicyArns", []):
+                self.assertNotIn("AWSLambdaBasicExecutionRole", json.dumps(arn), role)
+
+    def test_12_outputs_and_direct_url(self):
+        direct = json.dumps(API["Outputs"]["DirectApiUrl"]["Value"])
+        self.assertIn("${OriginPath}", direct)
+        for name in ("SecretArn", "DirectApiUrl", "ApiId", "AuthorizerFunctionArn", "RotatorFunctionArn", "Alarms"):
+            self.assertIn(name, API["Outputs"])
+        for name in ("CloudFrontUrl", "DistributionId", "EdgeSignerVersionArn", "EdgeSignerFunctionName", "EdgeLogGroupName", "Alarms"):
+            self.assertIn(name, EDGE["Outputs"])
+        # Every value the edge stack takes from the API-region stack is one of its outputs.
+        for name in deploy_config.FROM_API_STACK:
+            self.assertIn(name, API["Outputs"])
+            self.assertIn(name, EDGE["Parameters"])
+
+
+FAKE_SAM = """#!{python}
+# A stand-in for the sam binary: records each call; answers stack outputs; fails the edge stack's
+# delete as long as FAIL_EDGE_DELETES says (Lambda@Edge replicas still there).
+import json, os, sys
+log = os.environ["FAKE_SAM_LOG"]
+with open(log, "a") as f:
+    f.write(json.dumps(sys.argv[1:]) + "\\n")
+args = sys.argv[1:]
+if args[:2] == ["list", "stack-outputs"]:
+    stack = args[args.index("--stack-name") + 1]
+    if "--output" in args and args[args.index("--output") + 1] == "json":
+        print(json.dumps(json.load(open(os.environ["FAKE_SAM_OUTPUTS"]))[stack]))
+elif args[:1] == ["delete"] and args[args.index("--stack-name") + 1].endswith("-edge"):
+    counter = log + ".edge-deletes"
+    n = int(open(counter).read()) if os.path.exists(counter) else 0
+    open(counter, "w").write(str(n + 1))
+    if n < int(os.environ.get("FAIL_EDGE_DELETES", "0")):
+        print("Error: Failed to delete the stack: Lambda was unable to delete ... because it is a replicated function", file=sys.stderr)
+        sys.exit(1)
+"""
+
+
+class Scripts(unittest.TestCase):
+    """deploy.sh and teardown.sh, run for real against a stand-in sam binary."""
+
+    OUTPUTS = {
+        "originsig": [
+            {"OutputKey": "SecretArn", "OutputValue": "arn:aws:secretsmanager:us-east-1:123456789012:secret:originsig/keys-AbCdEf"},
+            {"OutputKey": "SecretName", "OutputValue": "originsig/keys"},
+            {"OutputKey": "SecretRegion", "OutputValue": "us-east-1"},
+            {"OutputKey": "OriginDomain", "OutputValue": "a1b2c3d4e5.execute-api.us-east-1.amazonaws.com"},
+            {"OutputKey": "EdgeMaxStaleSeconds", "OutputValue": "3600"},
+        ],
+        "originsig-edge": [{"OutputKey": "CloudFrontUrl", "OutputValue": "https://d111111abcdef8.cloudfront.net/"}],
+    }
+
+    def run_script(self, script, folder, **env):
+        sam = os.path.join(folder, "sam")
+        with open(sam, "w", encoding="utf-8") as f:
+            f.write(FAKE_SAM.format(python=sys.executable))
+        os.chmod(sam, 0o755)
+        outputs = os.path.join(folder, "outputs.json")
+        with open(outputs, "w", encoding="utf-8") as f:
+            json.dump(self.OUTPUTS, f)
+        log = os.path.join(folder, "calls")
+        environment = dict(os.environ, ORIGINSIG_SAM=sam, FAKE_SAM_LOG=log, FAKE_SAM_OUTPUTS=outputs, **env)
+        run = subprocess.run(["bash", os.path.join(ROOT, "infra", script)], capture_output=True, text=True,
+                             env=environment, check=False, timeout=120)
+        calls = []
+        if os.path.exists(log):
+            with open(log, encoding="utf-8") as f:
+                calls = [json.loads(line) for line in f]
+        return run, calls
+
+    def test_deploy_deploys_the_api_region_first_then_the_edge_with_its_outputs(self):
+        with tempfile.TemporaryDirectory() as folder:
+            bundle = os.path.join(folder, "config.json")
+            with open(bundle, "w", encoding="utf-8") as f:
+                json.dump({"secretId": "originsig/keys", "region": "us-east-1", "replicaRegions": [], "cacheTtlSeconds": 300,
+                           "maxStaleSeconds": 3600, "gatewayPathPrefix": None, "apiKind": "http_api"}, f)
+            run, calls = self.run_script("deploy.sh", folder, ORIGINSIG_EDGE_BUNDLE_CONFIG=bundle)
+            self.assertEqual(run.returncode, 0, run.stderr)
+            deploys = [c for c in calls if c[0] == "deploy"]
+            self.assertEqual([d[d.index("--config-env") + 1] for d in deploys], ["default", "default-edge"])
+            overrides = deploys[1][deploys[1].index("--parameter-overrides") + 1]
+            self.assertTrue(overrides.startswith("file://") and overrides.endswith(".yaml"), overrides)
+            # A bundle built for other values stops the deploy before the edge stack.
+            with open(bundle, "w", encoding="utf-8") as f:
+                json.dump({"secretId": "other"}, f)
+            os.remove(os.path.join(folder, "calls"))
+            run, calls = self.run_script("deploy.sh", folder, ORIGINSIG_EDGE_BUNDLE_CONFIG=bundle)
+            self.assertNotEqual(run.returncode, 0)
+            self.assertIn("run infra/build.sh default", run.stderr)
+            self.assertEqual([c[c.index("--config-env") + 1] for c in calls if c[0] == "deploy"], ["default"])
+
+    def test_teardown_retries_the_edge_stack_until_the_replicas_are_gone(self):
+        with tempfile.TemporaryDirectory() as folder:
+            run, calls = self.run_script("teardown.sh", folder, FAIL_EDGE_DELETES="2", ORIGINSIG_TEARDOWN_RETRY_SECS="0")
+            self.assertEqual(run.returncode, 0, run.stderr)
+            deletes = [c[c.index("--stack-name") + 1] for c in calls if c[0] == "delete"]
+            self.assertEqual(deletes, ["originsig-edge"] * 3 + ["originsig"], "edge first, retried; the API-region stack last")
+            self.assertIn("replicas", run.stderr)
+            self.assertIn("secret:originsig/keys-AbCdEf", run.stdout, "names the retained secret")
+
+    def test_teardown_gives_up_without_touching_the_api_region_stack(self):
+        with tempfile.TemporaryDirectory() as folder:
+            run, calls = self.run_script("teardown.sh", folder, FAIL_EDGE_DELETES="99", ORIGINSIG_TEARDOWN_RETRY_SECS="1",
+                                         ORIGINSIG_TEARDOWN_MAX_WAIT_SECS="2")
+            self.assertEqual(run.returncode, 1)
+            self.assertIn("run infra/teardown.sh default again later", run.stderr)
+            self.assertNotIn("originsig", [c[c.index("--stack-name") + 1] for c in calls if c[0] == "delete"])
 
 
 if __name__ == "__main__":

@@ -90,7 +90,16 @@ fn benches(c: &mut Criterion) {
     let authorizer = |mode| {
         runtime.block_on(async {
             let keys = KeyCache::init(KeyFileStore::new(repo::test_keyring()), CachePolicy::default()).await;
-            Authorizer::new(keys, mode, Freshness::default(), "bench".into()).without_metrics()
+            Authorizer::new(
+                keys,
+                mode,
+                Freshness::default(),
+                originsig_hmac_authorizer::observability::MetricsTarget {
+                    namespace: "bench".into(),
+                    deployment: "bench".into(),
+                },
+            )
+            .without_metrics()
         })
     };
     let mut group = c.benchmark_group("authorizer");

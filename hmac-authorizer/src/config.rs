@@ -7,6 +7,7 @@ use std::time::Duration;
 use originsig_core::Freshness;
 
 use crate::aws::CallPolicy;
+use crate::observability::MetricsTarget;
 use crate::timing::{seconds_var, Timing};
 use thiserror::Error;
 
@@ -67,7 +68,7 @@ pub struct Config {
     pub mode: AuthorizerMode,
     pub freshness: Freshness,
     pub cache: CachePolicy,
-    pub metrics_namespace: String,
+    pub metrics: MetricsTarget,
     /// Bounds on each Secrets Manager call.
     pub secrets_manager_calls: CallPolicy,
 }
@@ -90,6 +91,7 @@ pub const MAX_STALE_SECS: &str = "ORIGINSIG_MAX_STALE_SECS";
 pub const UNKNOWN_KEY_REFRESH_SECS: &str = "ORIGINSIG_UNKNOWN_KEY_REFRESH_SECS";
 pub const REFRESH_RETRY_SECS: &str = "ORIGINSIG_REFRESH_RETRY_SECS";
 pub const METRICS_NAMESPACE: &str = "ORIGINSIG_METRICS_NAMESPACE";
+pub const METRICS_DEPLOYMENT: &str = "ORIGINSIG_METRICS_DEPLOYMENT";
 pub const LOG_LEVEL: &str = "ORIGINSIG_LOG_LEVEL";
 
 impl Config {
@@ -160,6 +162,13 @@ impl Config {
                 "expected a CloudWatch namespace (≤ 255 characters, no ':')".into(),
             ));
         }
+        let metrics_deployment = get(METRICS_DEPLOYMENT).unwrap_or_else(|| "default".to_owned());
+        if metrics_deployment.len() > 1024 {
+            return Err(error(
+                METRICS_DEPLOYMENT,
+                "expected a CloudWatch dimension value (≤ 1024 characters)".into(),
+            ));
+        }
         // Read by the binary before this (to log configuration errors); checked here.
         let log_level = get(LOG_LEVEL)
             .unwrap_or_else(|| "info".to_owned())
@@ -176,7 +185,10 @@ impl Config {
             secrets_manager_calls: timing.authorizer_calls(),
             freshness,
             cache,
-            metrics_namespace,
+            metrics: MetricsTarget {
+                namespace: metrics_namespace,
+                deployment: metrics_deployment,
+            },
         })
     }
 }

@@ -10,7 +10,7 @@ use thiserror::Error;
 use crate::config::AuthorizerMode;
 use crate::events::{self, RequestFacts, WrongEventType};
 use crate::key_cache::{KeyCache, KeysUnavailable};
-use crate::observability;
+use crate::observability::{self, MetricsTarget};
 use crate::prefix_hint::{prefix_hint, PrefixHint};
 use crate::response::AuthorizerResponse;
 use crate::store::ReadRing;
@@ -62,7 +62,7 @@ pub struct Authorizer<S> {
     keys: Arc<KeyCache<S>>,
     mode: AuthorizerMode,
     freshness: Freshness,
-    metrics_namespace: String,
+    metrics: MetricsTarget,
     emit_metrics: bool,
 }
 
@@ -86,13 +86,13 @@ impl<S: ReadRing> Authorizer<S> {
         keys: Arc<KeyCache<S>>,
         mode: AuthorizerMode,
         freshness: Freshness,
-        metrics_namespace: String,
+        metrics: MetricsTarget,
     ) -> Self {
         Authorizer {
             keys,
             mode,
             freshness,
-            metrics_namespace,
+            metrics,
             emit_metrics: true,
         }
     }
@@ -105,7 +105,7 @@ impl<S: ReadRing> Authorizer<S> {
 
     fn metric(&self, decision: &str, reason: &str, now_ms: u64) {
         if self.emit_metrics {
-            observability::emit_metric(&self.metrics_namespace, decision, reason, now_ms);
+            observability::emit_metric(&self.metrics, decision, reason, now_ms);
         }
     }
 

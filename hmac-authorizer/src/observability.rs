@@ -31,18 +31,29 @@ where
         .finish()
 }
 
+/// Where decision metrics go: a CloudWatch namespace, and the value of the `Deployment`
+/// dimension that keeps two deployments in one account and region apart (the template sets it
+/// to the stack name, so each stack's alarms watch only its own authorizer).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetricsTarget {
+    pub namespace: String,
+    pub deployment: String,
+}
+
 /// The EMF document for one decision: metric `Decisions` (Count) with dimension sets
-/// `[Decision]` (an alarm on the deny rate) and `[Decision, Reason]` (what the denies are).
-pub fn emf_line(namespace: &str, decision: &str, reason: &str, timestamp_ms: u64) -> String {
+/// `[Deployment, Decision]` (the alarms on denies and errors) and
+/// `[Deployment, Decision, Reason]` (what the denies are).
+pub fn emf_line(target: &MetricsTarget, decision: &str, reason: &str, timestamp_ms: u64) -> String {
     json!({
         "_aws": {
             "Timestamp": timestamp_ms,
             "CloudWatchMetrics": [{
-                "Namespace": namespace,
-                "Dimensions": [["Decision"], ["Decision", "Reason"]],
+                "Namespace": target.namespace,
+                "Dimensions": [["Deployment", "Decision"], ["Deployment", "Decision", "Reason"]],
                 "Metrics": [{"Name": "Decisions", "Unit": "Count"}],
             }],
         },
+        "Deployment": target.deployment,
         "Decision": decision,
         "Reason": reason,
         "Decisions": 1,
@@ -51,8 +62,8 @@ pub fn emf_line(namespace: &str, decision: &str, reason: &str, timestamp_ms: u64
 }
 
 /// Writes one EMF line to stdout (where Lambda's log agent picks it up).
-pub fn emit_metric(namespace: &str, decision: &str, reason: &str, timestamp_ms: u64) {
-    let mut line = emf_line(namespace, decision, reason, timestamp_ms);
+pub fn emit_metric(target: &MetricsTarget, decision: &str, reason: &str, timestamp_ms: u64) {
+    let mut line = emf_line(target, decision, reason, timestamp_ms);
     line.push('\n');
     let _ = std::io::stdout().lock().write_all(line.as_bytes());
 }

@@ -122,7 +122,10 @@ async fn serves_allowed_and_denied_requests_and_logs_no_key_byte() {
     let runtime = RuntimeApi::start().await.unwrap();
     let process = Running::start(
         &runtime,
-        &[("ORIGINSIG_KEY_FILE", repo::test_keyring().display().to_string())],
+        &[
+            ("ORIGINSIG_KEY_FILE", repo::test_keyring().display().to_string()),
+            ("ORIGINSIG_METRICS_DEPLOYMENT", "stack-a".to_owned()),
+        ],
     );
 
     let allowed = runtime.invoke(signed_event(), WAIT).await.expect("an answer");
@@ -175,6 +178,19 @@ async fn serves_allowed_and_denied_requests_and_logs_no_key_byte() {
         metrics[1]["_aws"]["CloudWatchMetrics"][0]["Metrics"][0]["Name"],
         "Decisions"
     );
+    // The template's alarms watch Decisions by [Deployment, Decision] (infra/test_template.py).
+    let decisions_by: Vec<&str> = metrics
+        .iter()
+        .map(|m| m["Decision"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(decisions_by, ["allow", "deny", "error"]);
+    for metric in &metrics {
+        assert_eq!(metric["Deployment"], "stack-a");
+        assert_eq!(
+            metric["_aws"]["CloudWatchMetrics"][0]["Dimensions"][0],
+            json!(["Deployment", "Decision"])
+        );
+    }
     assert_no_key_material(&output);
 }
 

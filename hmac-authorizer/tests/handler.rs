@@ -43,7 +43,15 @@ async fn authorizer(mode: AuthorizerMode) -> Authorizer<KeyFileStore> {
         ..CachePolicy::default()
     };
     let keys = KeyCache::init(KeyFileStore::new(repo::test_keyring()), policy).await;
-    Authorizer::new(keys, mode, Freshness::default(), "originsig-test".into())
+    Authorizer::new(
+        keys,
+        mode,
+        Freshness::default(),
+        originsig_hmac_authorizer::observability::MetricsTarget {
+            namespace: "originsig-test".into(),
+            deployment: "test".into(),
+        },
+    )
 }
 
 fn event(name: &str) -> Value {

@@ -39,7 +39,7 @@ async fn run<S: ReadRing>(store: S, config: Config) -> Result<(), lambda_runtime
         keys,
         config.mode,
         config.freshness,
-        config.metrics_namespace.clone(),
+        config.metrics.clone(),
     ));
     // The event stays JSON text (`RawValue`): the handler reads the few fields it needs from it
     // directly, instead of the runtime building a whole value first.

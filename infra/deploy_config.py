@@ -1,0 +1,242 @@
+#!/usr/bin/env python3
+"""The deploy configuration, infra/samconfig.toml, read with SAM CLI's own parser.
+
+One environment is two sections: `<env>` deploys infra/api-region.yaml next to the API,
+`<env>-edge` deploys infra/edge.yaml in us-east-1. The edge stack's key and origin parameters come
+from the API-region stack's outputs (never typed twice), and the edge bundle is built from the same
+values, so the bundle, the two stacks and the rotator cannot disagree.
+
+    deploy_config.py check [ENV ...]                  every parameter against its template (default: all)
+    deploy_config.py stack ENV                        "<stack name> <region>" of ENV's section
+    deploy_config.py bundle-args ENV                  edge-signer/bundle.py arguments, one per line
+    deploy_config.py edge-parameters ENV OUTPUTS OUT  write the edge stack's parameters (OUT.yaml) from ENV-edge
+                                                      and the API-region stack's outputs (`sam list
+                                                      stack-outputs --output json`), after checking that
+                                                      the built bundle has the same values
+
+Run it with the SAM CLI's Python (.venv-sam/bin/python; infra/build.sh installs it). Exit 2 and a
+message naming the section and parameter on any problem.
+"""
+
+import inspect
+import json
+import os
+import re
+import sys
+from pathlib import Path
+
+from samtranslator.yaml_helper import yaml_parse
+
+INFRA = Path(__file__).resolve().parent
+ROOT = INFRA.parent
+SAMCONFIG = INFRA / "samconfig.toml"
+EDGE_SUFFIX = "-edge"
+# The built edge bundle's configuration (ORIGINSIG_EDGE_BUNDLE_CONFIG: the script tests' stand-in).
+BUNDLE_CONFIG = Path(os.environ.get("ORIGINSIG_EDGE_BUNDLE_CONFIG") or ROOT / "target" / "lambda" / "edge-signer" / "config.json")
+# The edge stack's parameters that the API-region stack's outputs of the same name provide.
+FROM_API_STACK = ("SecretName", "SecretRegion", "ReplicaRegion1", "ReplicaRegion2", "KmsKeyArn",
+                  "OriginDomain", "OriginPath", "EdgeMaxStaleSeconds")
+# Outputs only when set (an output cannot be empty): absent means "".
+OPTIONAL_OUTPUTS = ("ReplicaRegion1", "ReplicaRegion2", "KmsKeyArn", "OriginPath")
+# The GatewayPathPrefix value meaning "the origin path" (bundle.py's default, no option).
+ORIGIN_PATH_PREFIX = "(origin path)"
+
+
+class ConfigProblem(Exception):
+    pass
+
+
+def environments(path=None):
+    """The environments of samconfig.toml: names whose `<name>-edge` section exists too."""
+    import tomllib
+
+    with open(path or SAMCONFIG, "rb") as f:
+        sections = {name for name, value in tomllib.load(f).items() if isinstance(value, dict)}
+    return sorted(name for name in sections if not name.endswith(EDGE_SUFFIX) and name + EDGE_SUFFIX in sections)
+
+
+def section(env, path=None):
+    """What `sam deploy --config-file samconfig.toml --config-env ENV` receives: SAM CLI's own
+    deploy command parses the section (config file, option types, parameter overrides); only its
+    last step, talking to CloudFormation, is replaced by keeping the parsed options."""
+    import click
+    import samcli.commands.deploy.command as deploy
+    from samcli.cli.main import cli
+
+    os.environ.setdefault("SAM_CLI_TELEMETRY", "0")
+    received = {}
+    signature = inspect.signature(deploy.do_cli)
+
+    def keep(*args, **kwargs):
+        received.update(signature.bind(*args, **kwargs).arguments)
+
+    original, deploy.do_cli = deploy.do_cli, keep
+    cwd = os.getcwd()
+    os.chdir(INFRA)  # template_file is relative to where `sam deploy` runs: infra/ (deploy.sh)
+    try:
+        cli.main(["deploy", "--config-file", str(path or SAMCONFIG), "--config-env", env], standalone_mode=False)
+    except (click.ClickException, click.exceptions.Exit, Exception) as error:  # SAM's own message
+        message = error.format_message() if isinstance(error, click.ClickException) else str(error)
+        raise ConfigProblem(f"[{env}.deploy.parameters]: {message}") from None
+    finally:
+        deploy.do_cli = original
+        os.chdir(cwd)
+    if not received:
+        raise ConfigProblem(f"no [{env}.deploy.parameters] section")
+    for required in ("stack_name", "region", "template_file"):
+        if not received.get(required):
+            raise ConfigProblem(f"[{env}.deploy.parameters]: {required} is not set")
+    received["parameter_overrides"] = dict(received.get("parameter_overrides") or {})
+    return received
+
+
+def template_parameters(template_file):
+    with open(INFRA / template_file, encoding="utf-8") as f:  # absolute after SAM's parsing
+        return yaml_parse(f.read())["Parameters"]
+
+
+def check_value(name, spec, value):
+    """A value as CloudFormation would check it: AllowedPattern, AllowedValues, MinValue/MaxValue."""
+    if spec.get("Type") == "Number":
+        try:
+            number = float(value)
+        except ValueError:
+            return f"{name}={value!r}: not a number"
+        if "MinValue" in spec and number < float(spec["MinValue"]):
+            return f"{name}={value}: below the minimum {spec['MinValue']}. {spec.get('Description', '')}"
+        if "MaxValue" in spec and number > float(spec["MaxValue"]):
+            return f"{name}={value}: above the maximum {spec['MaxValue']}. {spec.get('Description', '')}"
+    if "AllowedValues" in spec and value not in [str(v) for v in spec["AllowedValues"]]:
+        return f"{name}={value!r}: not one of {', '.join(str(v) for v in spec['AllowedValues'])}"
+    if "AllowedPattern" in spec and not re.fullmatch(spec["AllowedPattern"], value):
+        return f"{name}={value!r}: {spec.get('ConstraintDescription', 'does not match ' + spec['AllowedPattern'])}"
+    return None
+
+
+def effective(env, provided=()):
+    """ENV's parameters: the template's defaults, overridden by samconfig.toml. `provided` names
+    parameters filled later (from the API-region stack's outputs): neither required nor allowed here."""
+    options = section(env)
+    spec = template_parameters(options["template_file"])
+    overrides = options["parameter_overrides"]
+    problems = []
+    for name in overrides:
+        if name not in spec:
+            problems.append(f"{name}: not a parameter of infra/{options['template_file']}")
+        elif name in provided:
+            problems.append(f"{name}: comes from the API-region stack's outputs; remove it here")
+    values = {}
+    for name, parameter in spec.items():
+        if name in provided:
+            continue
+        if name in overrides:
+            values[name] = overrides[name]
+        elif "Default" in parameter:
+            values[name] = str(parameter["Default"])
+        else:
+            problems.append(f"{name}: required (no default in infra/{options['template_file']})")
+            continue
+        problem = check_value(name, parameter, values[name])
+        if problem:
+            problems.append(problem)
+    if problems:
+        raise ConfigProblem(f"[{env}.deploy.parameters]:\n  " + "\n  ".join(problems))
+    return options, values
+
+
+def bundle_parameters(env):
+    """The values the edge bundle bakes in, as the edge stack's parameters (from samconfig.toml)."""
+    api_options, api = effective(env)
+    _, edge = effective(env + EDGE_SUFFIX, FROM_API_STACK)
+    return {
+        "SecretName": api["SecretName"],
+        "SecretRegion": api_options["region"],
+        "ReplicaRegion1": api["ReplicaRegion1"],
+        "ReplicaRegion2": api["ReplicaRegion2"],
+        "EdgeMaxStaleSeconds": api["EdgeMaxStaleSeconds"],
+        "EdgeCacheTtlSeconds": edge["EdgeCacheTtlSeconds"],
+        "GatewayPathPrefix": edge["GatewayPathPrefix"],
+    }
+
+
+def bundle_args(parameters):
+    replicas = ",".join(r for r in (parameters["ReplicaRegion1"], parameters["ReplicaRegion2"]) if r)
+    args = ["--secret-id", parameters["SecretName"], "--region", parameters["SecretRegion"],
+            "--replica-regions", replicas, "--cache-ttl", parameters["EdgeCacheTtlSeconds"],
+            "--max-stale", parameters["EdgeMaxStaleSeconds"]]
+    if parameters["GatewayPathPrefix"] != ORIGIN_PATH_PREFIX:
+        args += ["--gateway-path-prefix", parameters["GatewayPathPrefix"]]
+    return args
+
+
+def bundle_mismatches(parameters, config):
+    """Where a built bundle's config.json differs from the parameters it must have been built with."""
+    expected = {
+        "secretId": parameters["SecretName"],
+        "region": parameters["SecretRegion"],
+        "replicaRegions": [r for r in (parameters["ReplicaRegion1"], parameters["ReplicaRegion2"]) if r],
+        "cacheTtlSeconds": int(parameters["EdgeCacheTtlSeconds"]),
+        "maxStaleSeconds": int(parameters["EdgeMaxStaleSeconds"]),
+        "gatewayPathPrefix": None if parameters["GatewayPathPrefix"] == ORIGIN_PATH_PREFIX else parameters["GatewayPathPrefix"],
+        "apiKind": "http_api",
+    }
+    return [f"{key}: bundle has {config.get(key)!r}, the stacks {value!r}"
+            for key, value in expected.items() if config.get(key) != value]
+
+
+def edge_parameters(env, outputs):
+    """The edge stack's parameters: ENV-edge's own, plus the API-region stack's outputs."""
+    _, edge = effective(env + EDGE_SUFFIX, FROM_API_STACK)
+    by_key = {o["OutputKey"]: o.get("OutputValue", "") for o in outputs}
+    for name in OPTIONAL_OUTPUTS:
+        by_key.setdefault(name, "")
+    missing = [name for name in FROM_API_STACK if name not in by_key]
+    if missing:
+        raise ConfigProblem(f"the API-region stack has no output {', '.join(missing)}: deploy it first (infra/deploy.sh {env})")
+    parameters = dict(edge, **{name: by_key[name] for name in FROM_API_STACK})
+    expected = bundle_parameters(env)
+    drift = [f"{k}: samconfig.toml says {v!r}, the deployed API-region stack {parameters[k]!r}"
+             for k, v in expected.items() if parameters[k] != v]
+    if drift:
+        raise ConfigProblem("the API-region stack does not match samconfig.toml:\n  " + "\n  ".join(drift))
+    return parameters
+
+
+def main(argv):
+    command, args = (argv[1], argv[2:]) if len(argv) > 1 else ("", [])
+    try:
+        if command == "check":
+            envs = args or environments()
+            for env in envs:
+                bundle_parameters(env)
+                print(f"{env} and {env}{EDGE_SUFFIX}: every parameter valid")
+        elif command == "stack" and len(args) == 1:
+            options = section(args[0])
+            print(options["stack_name"], options["region"])
+        elif command == "bundle-args" and len(args) == 1:
+            print("\n".join(bundle_args(bundle_parameters(args[0]))))
+        elif command == "edge-parameters" and len(args) == 3:
+            env, outputs_file, out = args
+            with open(outputs_file, encoding="utf-8") as f:
+                parameters = edge_parameters(env, json.load(f))
+            if not BUNDLE_CONFIG.is_file():
+                raise ConfigProblem(f"{BUNDLE_CONFIG} is missing: run infra/build.sh {env}")
+            with open(BUNDLE_CONFIG, encoding="utf-8") as f:
+                mismatches = bundle_mismatches(parameters, json.load(f))
+            if mismatches:
+                raise ConfigProblem(f"the edge bundle was built for other values; run infra/build.sh {env}:\n  "
+                                    + "\n  ".join(mismatches))
+            # JSON text in a .yaml file: `--parameter-overrides file://` reads .yaml and .toml only.
+            with open(out, "w", encoding="utf-8") as f:
+                json.dump(parameters, f, indent=2)
+        else:
+            sys.stderr.write(__doc__)
+            return 2
+    except ConfigProblem as problem:
+        sys.stderr.write(f"infra/samconfig.toml: {problem}\n")
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

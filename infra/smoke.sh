@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# After infra/deploy.sh ENV: checks the deployment from the outside (needs curl).
+#   through CloudFront                         → 2xx (the signer signed, the authorizer allowed)
+#   the API directly, no x-originsig           → 401 (API Gateway, authorizer not invoked)
+#   the API directly, a forged x-originsig     → 403 (the authorizer denied)
+# With an existing distribution, pass the URL to call through CloudFront: infra/smoke.sh ENV URL.
+#
+#   infra/smoke.sh [ENV [CLOUDFRONT_URL]]
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+env=${1:-default}
+ensure_sam
+read -r api_stack api_region < <(deploy_config stack "$env")
+read -r edge_stack edge_region < <(deploy_config stack "$env-edge")
+output() {  # output STACK REGION KEY
+  sam list stack-outputs --stack-name "$1" --region "$2" --output json \
+    | "$SAM_VENV/bin/python" -c 'import json,sys; print(next((o["OutputValue"] for o in json.load(sys.stdin) if o["OutputKey"] == sys.argv[1]), ""))' "$3"
+}
+cloudfront_url=${2:-$(output "$edge_stack" "$edge_region" CloudFrontUrl)}
+direct_url=$(output "$api_stack" "$api_region" DirectApiUrl)
+[ -n "$cloudfront_url" ] || { echo "smoke: no CloudFrontUrl output (existing distribution): pass the URL" >&2; exit 2; }
+forged="v1;t=$(date +%s);k=forged;s=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+
+failed=0
+check() {  # check WHAT EXPECTED_PATTERN CURL_ARGS...
+  local what=$1 expected=$2; shift 2
+  local status
+  status=$(curl -s -o /dev/null -w '%{http_code}' --max-time 20 "$@" || echo "no answer")
+  if [[ "$status" =~ ^($expected)$ ]]; then
+    echo "ok    $what: $status"
+  else
+    echo "FAIL  $what: $status, expected $expected" ; failed=1
+  fi
+}
+check "through CloudFront ($cloudfront_url)" '2[0-9][0-9]' "$cloudfront_url"
+check "direct, no signature ($direct_url)" 401 "$direct_url"
+check "direct, forged signature" 403 -H "x-originsig: $forged" "$direct_url"
+exit "$failed"
