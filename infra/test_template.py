@@ -165,6 +165,11 @@ class TemplatesMatchTheCode(unittest.TestCase):
             (API, "UnknownKeyRefreshSeconds", "authorizerUnknownKeyRefreshSecs"),
         ]:
             self.assertEqual(int(template["Parameters"][parameter]["Default"]), TIMING[field], parameter)
+            # The shipped samconfig.toml lists the same defaults.
+            for env in ("default", "default-edge"):
+                overrides = deploy_config.section(env)["parameter_overrides"]
+                if parameter in overrides:
+                    self.assertEqual(int(overrides[parameter]), TIMING[field], f"samconfig.toml [{env}] {parameter}")
         self.assertEqual(props(API, "RotatorFunction")["Environment"]["Variables"]["ORIGINSIG_EDGE_MAX_STALE_SECS"], {"Ref": "EdgeMaxStaleSeconds"})
 
     def test_every_parameter_is_described(self):
