@@ -238,8 +238,21 @@ fn bad_secrets_get_clear_messages() {
 /// Every subcommand's --help lists the exit codes, as the README says.
 #[test]
 fn every_subcommand_help_lists_the_exit_codes() {
-    for command in ["init", "rotate", "status", "sign", "verify", "doctor", "timing"] {
-        let out = originsig(None, &[command, "--help"]);
+    for command in [
+        "init",
+        "rotate",
+        "status",
+        "sign",
+        "verify",
+        "doctor",
+        "timing",
+        "routes",
+        "routes audit",
+        "routes attach",
+    ] {
+        let mut args: Vec<&str> = command.split(' ').collect();
+        args.push("--help");
+        let out = originsig(None, &args);
         assert!(out.status.success(), "{command}");
         assert!(
             text(&out).contains("Exit codes:"),

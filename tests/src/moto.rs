@@ -54,6 +54,7 @@ impl MotoServer {
     pub fn env(&self) -> Vec<(&'static str, String)> {
         vec![
             ("AWS_ENDPOINT_URL_SECRETS_MANAGER", self.endpoint()),
+            ("AWS_ENDPOINT_URL_APIGATEWAYV2", self.endpoint()),
             ("AWS_ACCESS_KEY_ID", "testing".to_owned()),
             ("AWS_SECRET_ACCESS_KEY", "testing".to_owned()),
             ("AWS_REGION", "us-east-1".to_owned()),

@@ -6,6 +6,7 @@
 mod doctor;
 mod init;
 mod rotate;
+mod routes;
 mod sign;
 mod status;
 mod timing;
@@ -26,10 +27,10 @@ Exit codes:
   0  success (verify: the request would be allowed)
   1  verify: the request would be denied
   2  usage error (bad arguments)
-  3  key store error (AWS, permissions, throttling, no answer, missing, malformed or conflicting
-     keys, file)
-  4  rotation refused (too early, invalid pending key), a rotation test failed, or doctor found
-     a change to make
+  3  key store or AWS error (permissions, throttling, no answer, missing, malformed or
+     conflicting keys, file)
+  4  rotation refused (too early, invalid pending key), a rotation test failed, doctor found
+     a change to make, or routes found a route without the originsig authorizer
 
 Keys come from Secrets Manager through the standard AWS environment (AWS_PROFILE, AWS_REGION,
 AWS_ENDPOINT_URL_SECRETS_MANAGER, ...) with --secret-id, or from a local key-ring file with
@@ -63,6 +64,8 @@ enum Command {
     Doctor(doctor::DoctorArgs),
     /// Print the timing model: every default, and the rotation wait and guard derived from it.
     Timing(timing::TimingArgs),
+    /// Every route of an HTTP API behind the originsig authorizer: audit, or attach it.
+    Routes(routes::RoutesArgs),
 }
 
 /// Where the keys are.
@@ -261,9 +264,13 @@ pub enum CliError {
     /// `verify`: the request would be denied (the report was already printed).
     #[error("denied")]
     Denied,
-    /// `doctor`: the deployment needs a change (the report says which).
+    /// `doctor`: the deployment needs a change; `routes`: a route is not protected (the report
+    /// says which).
     #[error("{0}")]
     CheckFailed(String),
+    /// An AWS call other than the key store's (`routes`), with what to do.
+    #[error("{0}")]
+    Aws(String),
 }
 
 impl From<RotationError> for CliError {
@@ -282,6 +289,7 @@ impl CliError {
             CliError::Usage(_) => 2,
             // No or a malformed AWSCURRENT is the store's state, like any other store error.
             CliError::Store(_)
+            | CliError::Aws(_)
             | CliError::Rotation(RotationError::NoCurrent(_) | RotationError::InvalidCurrent { .. }) => 3,
             CliError::Rotation(_) | CliError::CheckFailed(_) => 4,
         }
@@ -302,6 +310,7 @@ pub async fn main() -> ExitCode {
         Command::Verify(args) => verify::run(args).await,
         Command::Doctor(args) => doctor::run(args).await,
         Command::Timing(args) => timing::run(&args),
+        Command::Routes(args) => routes::run(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,312 @@
+//! `originsig routes audit|attach` (the real binary) against moto's API Gateway v2 (routes and
+//! authorizers): audit fails on an unprotected route and passes after attach; attach is
+//! idempotent, keeps other authorizers, changes only named routes; the authorizer is found once.
+
+// Test code: a panic is how a test fails.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::process::{Command, Output};
+
+use aws_sdk_apigatewayv2::types::{AuthorizationType, AuthorizerType, ProtocolType};
+use aws_sdk_apigatewayv2::Client;
+use originsig_hmac_authorizer::aws::config_loader;
+use originsig_hmac_authorizer::timing::TOOL_CALLS;
+use originsig_tests::moto::MotoServer;
+
+fn originsig(moto: &MotoServer, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_originsig"))
+        .args(args)
+        .envs(moto.env())
+        .output()
+        .unwrap()
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+async fn client(moto: &MotoServer) -> Client {
+    let config = config_loader(Some("us-east-1".into()), TOOL_CALLS)
+        .endpoint_url(moto.endpoint())
+        .credentials_provider(aws_sdk_apigatewayv2::config::Credentials::for_tests())
+        .load()
+        .await;
+    Client::new(&config)
+}
+
+const LAMBDA: &str = "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:authorizer/invocations";
+
+struct Api {
+    id: String,
+    originsig: String,
+}
+
+/// An HTTP API with the originsig authorizer (as infra/api-region.yaml creates it) and routes.
+async fn api(client: &Client, routes: &[(&str, Option<AuthorizationType>, Option<&str>)]) -> Api {
+    let id = client
+        .create_api()
+        .name("shop")
+        .protocol_type(ProtocolType::Http)
+        .send()
+        .await
+        .unwrap()
+        .api_id
+        .unwrap();
+    let originsig = client
+        .create_authorizer()
+        .api_id(&id)
+        .name("originsig")
+        .authorizer_type(AuthorizerType::Request)
+        .authorizer_uri(LAMBDA)
+        .authorizer_payload_format_version("2.0")
+        .enable_simple_responses(true)
+        .identity_source("$request.header.x-originsig")
+        .send()
+        .await
+        .unwrap()
+        .authorizer_id
+        .unwrap();
+    let jwt = client
+        .create_authorizer()
+        .api_id(&id)
+        .name("users")
+        .authorizer_type(AuthorizerType::Jwt)
+        .identity_source("$request.header.Authorization")
+        .send()
+        .await
+        .unwrap()
+        .authorizer_id
+        .unwrap();
+    for (key, kind, authorizer) in routes {
+        let authorizer = match *authorizer {
+            Some("originsig") => Some(originsig.clone()),
+            Some("jwt") => Some(jwt.clone()),
+            _ => None,
+        };
+        client
+            .create_route()
+            .api_id(&id)
+            .route_key(*key)
+            .set_authorization_type(kind.clone())
+            .set_authorizer_id(authorizer)
+            .send()
+            .await
+            .unwrap();
+    }
+    Api { id, originsig }
+}
+
+#[tokio::test]
+async fn audit_fails_on_an_unprotected_route_and_passes_after_attach() {
+    let moto = MotoServer::start().unwrap();
+    let client = client(&moto).await;
+    let api = api(
+        &client,
+        &[
+            ("GET /items", Some(AuthorizationType::Custom), Some("originsig")),
+            ("POST /items", None, None),
+            ("$default", Some(AuthorizationType::None), None),
+        ],
+    )
+    .await;
+
+    let audit = originsig(&moto, &["routes", "audit", "--api-id", &api.id]);
+    assert_eq!(audit.status.code(), Some(4), "{}", text(&audit));
+    let report = text(&audit);
+    assert!(
+        report.contains("POST /items") && report.contains("UNPROTECTED: no authorizer"),
+        "{report}"
+    );
+    assert!(report.contains("2 of 3 routes"), "{report}");
+
+    let dry = originsig(&moto, &["routes", "attach", "--api-id", &api.id, "--dry-run"]);
+    assert_eq!(dry.status.code(), Some(0), "{}", text(&dry));
+    assert!(text(&dry).contains("would attach") && text(&dry).contains("dry run: nothing changed"));
+    let still = originsig(&moto, &["routes", "audit", "--api-id", &api.id]);
+    assert_eq!(still.status.code(), Some(4), "a dry run changed nothing");
+
+    let attach = originsig(&moto, &["routes", "attach", "--api-id", &api.id]);
+    assert_eq!(attach.status.code(), Some(0), "{}", text(&attach));
+    assert_eq!(text(&attach).matches("attached").count(), 2, "{}", text(&attach));
+
+    let audit = originsig(
+        &moto,
+        &[
+            "routes",
+            "audit",
+            "--api-id",
+            &api.id,
+            "--authorizer-id",
+            &api.originsig,
+        ],
+    );
+    assert_eq!(audit.status.code(), Some(0), "{}", text(&audit));
+    assert!(text(&audit).contains("ok: all 3 routes"));
+
+    // Idempotent: nothing left to change.
+    let again = originsig(&moto, &["routes", "attach", "--api-id", &api.id]);
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again));
+    assert!(!text(&again).contains("attached"), "{}", text(&again));
+    assert_eq!(text(&again).matches("protected (unchanged)").count(), 3);
+}
+
+#[tokio::test]
+async fn attach_changes_only_the_named_routes_and_never_replaces_another_authorizer() {
+    let moto = MotoServer::start().unwrap();
+    let client = client(&moto).await;
+    let api = api(
+        &client,
+        &[
+            ("GET /me", Some(AuthorizationType::Jwt), Some("jwt")),
+            ("GET /health", None, None),
+            ("GET /items", None, None),
+            ("DELETE /items", None, None),
+        ],
+    )
+    .await;
+
+    // No route uses the originsig authorizer yet: attach must be told which one.
+    let unnamed = originsig(&moto, &["routes", "attach", "--api-id", &api.id]);
+    assert_eq!(unnamed.status.code(), Some(2), "{}", text(&unnamed));
+    assert!(text(&unnamed).contains("--authorizer-id"), "{}", text(&unnamed));
+    let attach = originsig(
+        &moto,
+        &[
+            "routes",
+            "attach",
+            "--api-id",
+            &api.id,
+            "--authorizer-id",
+            &api.originsig,
+            "--route",
+            "GET /items",
+        ],
+    );
+    let report = text(&attach);
+    assert_eq!(attach.status.code(), Some(4), "{report}");
+    assert_eq!(report.matches("attached").count(), 1, "{report}");
+    assert!(report.contains("not named with --route"), "{report}");
+    assert!(report.contains("not replaced"), "{report}");
+
+    let routes = client.get_routes().api_id(&api.id).send().await.unwrap();
+    let me = routes
+        .items()
+        .iter()
+        .find(|r| r.route_key() == Some("GET /me"))
+        .unwrap();
+    assert_eq!(
+        me.authorization_type(),
+        Some(&AuthorizationType::Jwt),
+        "the JWT route keeps its authorizer"
+    );
+
+    let unknown = originsig(
+        &moto,
+        &["routes", "attach", "--api-id", &api.id, "--route", "GET /nope"],
+    );
+    assert_eq!(unknown.status.code(), Some(2), "{}", text(&unknown));
+
+    // --allow: a route meant to be public is reported, not changed, and does not fail the audit.
+    let attach = originsig(
+        &moto,
+        &[
+            "routes",
+            "attach",
+            "--api-id",
+            &api.id,
+            "--allow",
+            "GET /health",
+            "--allow",
+            "GET /me",
+        ],
+    );
+    // (The originsig authorizer is found now: GET /items uses it.)
+    assert_eq!(attach.status.code(), Some(0), "{}", text(&attach));
+    let audit = originsig(
+        &moto,
+        &[
+            "routes",
+            "audit",
+            "--api-id",
+            &api.id,
+            "--allow",
+            "GET /health",
+            "--allow",
+            "GET /me",
+        ],
+    );
+    assert_eq!(audit.status.code(), Some(0), "{}", text(&audit));
+    assert_eq!(text(&audit).matches("allowed (--allow)").count(), 2);
+}
+
+#[tokio::test]
+async fn the_authorizer_must_be_found_exactly_once() {
+    let moto = MotoServer::start().unwrap();
+    let client = client(&moto).await;
+    let bare = client
+        .create_api()
+        .name("bare")
+        .protocol_type(ProtocolType::Http)
+        .send()
+        .await
+        .unwrap()
+        .api_id
+        .unwrap();
+    let none = originsig(&moto, &["routes", "attach", "--api-id", &bare]);
+    assert_eq!(none.status.code(), Some(2), "{}", text(&none));
+    assert!(text(&none).contains("no route of API"), "{}", text(&none));
+
+    let api = api(
+        &client,
+        &[
+            ("GET /items", None, None),
+            ("GET /me", Some(AuthorizationType::Jwt), Some("jwt")),
+        ],
+    )
+    .await;
+    let wrong = originsig(
+        &moto,
+        &[
+            "routes",
+            "audit",
+            "--api-id",
+            &api.id,
+            "--authorizer-id",
+            "nope123",
+        ],
+    );
+    assert_eq!(wrong.status.code(), Some(2), "{}", text(&wrong));
+    // An authorizer that is not an originsig one (the JWT authorizer) is refused by name.
+    let jwt = client
+        .get_routes()
+        .api_id(&api.id)
+        .send()
+        .await
+        .unwrap()
+        .items()
+        .iter()
+        .find_map(|r| (r.route_key() == Some("GET /me")).then(|| r.authorizer_id().unwrap().to_owned()))
+        .unwrap();
+    let not_ours = originsig(
+        &moto,
+        &["routes", "attach", "--api-id", &api.id, "--authorizer-id", &jwt],
+    );
+    assert_eq!(not_ours.status.code(), Some(2), "{}", text(&not_ours));
+    assert!(
+        text(&not_ours).contains("is not an originsig authorizer"),
+        "{}",
+        text(&not_ours)
+    );
+
+    let missing = originsig(&moto, &["routes", "audit", "--api-id", "zzzzzzzzzz"]);
+    assert_eq!(missing.status.code(), Some(3), "{}", text(&missing));
+}
