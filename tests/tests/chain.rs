@@ -564,3 +564,59 @@ async fn the_readme_replay_line_is_a_403() {
     assert_eq!(reasons(&chain), ["expired"]);
     chain.stop().await;
 }
+
+/// One key, several APIs (README, "Several APIs, one key"): one edge function signs for every
+/// origin of the distribution, each API has its own authorizer reading the same secret. The host
+/// is signed, so a signature captured on one API is refused by the other.
+#[tokio::test]
+async fn one_key_protects_several_apis_and_a_signature_stays_with_its_api() {
+    use originsig_tests::edge::{start_edge, OriginConfig};
+
+    let orders = LocalChain::start(keyfile_chain("several-orders")).await.unwrap();
+    let mut users_options = keyfile_chain("several-users");
+    users_options.origin_domain = "u5e45users.execute-api.localhost".to_owned();
+    let users = LocalChain::start(users_options).await.unwrap();
+    // The orders chain's edge function (one bundle, one key) with a second origin: the users API.
+    let users_behaviour = start_edge(
+        0,
+        OriginConfig {
+            domain_name: "u5e45users.execute-api.localhost".to_owned(),
+            path: "/prod".to_owned(),
+            port: users.gateway_port,
+        },
+        std::sync::Arc::clone(&orders.edge),
+    )
+    .await
+    .unwrap();
+
+    let (status, body) = get(&format!("{}/orders/1", orders.edge_url), &[]).await;
+    assert_eq!(status, 200, "{body}");
+    let orders_signature = body["signature"].as_str().unwrap().to_owned();
+    let (status, body) = get(&format!("http://127.0.0.1:{users_behaviour}/users/me"), &[]).await;
+    assert_eq!(
+        status, 200,
+        "the same edge function signs for the second API: {body}"
+    );
+    assert_eq!(reasons(&users), ["ok"]);
+
+    // The orders API's signature, replayed at the users API for the same path: refused (host).
+    let (status, _) = get(
+        &format!("{}/prod/orders/1", users.gateway_url),
+        &[
+            ("x-originsig", &orders_signature),
+            ("Host", "u5e45users.execute-api.localhost"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert_eq!(reasons(&users).last().map(String::as_str), Some("bad_signature"));
+    // ... and still accepted where it was made, within the window.
+    let (status, _) = get(
+        &format!("{}/prod/orders/1", orders.gateway_url),
+        &[("x-originsig", &orders_signature), ("Host", DOMAIN)],
+    )
+    .await;
+    assert_eq!(status, 200);
+    orders.stop().await;
+    users.stop().await;
+}
