@@ -66,6 +66,13 @@ ensure_sam
 .venv/bin/checkov -d "$tmp/translated" --framework cloudformation --quiet --compact --skip-download
 .venv-sam/bin/python -m unittest infra/test_template.py
 
+step "CDK construct (infra/cdk): aws-cdk-lib assertions, cdk synth of the example apps, cfn-lint and checkov on what they synthesize"
+(cd infra/cdk && npm ci --no-audit --no-fund --loglevel=error && npx tsc && node --test dist/test/ \
+  && node dist/scripts/synth-examples.js "$tmp/cdk")
+# W3005 (a DependsOn also implied by a GetAtt) is how CDK writes every function's role dependency.
+.venv/bin/cfn-lint --ignore-checks W3005 -- "$tmp"/cdk/*/*.template.json
+.venv/bin/checkov -d "$tmp/cdk" --framework cloudformation --quiet --compact --skip-download
+
 step "benchmark smoke (one short pass; the full run is tests/bench/run.sh)"
 BENCH_QUICK=1 tests/bench/run.sh
 

@@ -1,0 +1,523 @@
+/**
+ * `OriginSig`: the pieces of infra/api-region.yaml and infra/edge.yaml as one CDK construct.
+ *
+ * In the stack of your HTTP API (any region): the key secret, the authorizer, the rotator and
+ * their alarms. In us-east-1, through CDK's cross-region `cloudfront.experimental.EdgeFunction`
+ * (its own support stack): the Lambda@Edge signer. Optionally a new distribution; otherwise
+ * `behavior()` gives your own distribution's behaviour everything it needs.
+ *
+ * The artifacts come from `target/lambda/` (infra/build.sh, or edge-signer/bundle.py for the
+ * edge bundle). The edge bundle has its configuration baked in; the construct reads its
+ * config.json at synth time and refuses a bundle built for another secret, region, replica
+ * set or timing, with the command that rebuilds it.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+import {
+  Annotations,
+  Aspects,
+  Aws,
+  CfnOutput,
+  CfnResource,
+  Duration,
+  Fn,
+  IAspect,
+  RemovalPolicy,
+  Stack,
+  Stage,
+  Token,
+} from "aws-cdk-lib";
+import * as apigwv2 from "aws-cdk-lib/aws-apigatewayv2";
+import * as acm from "aws-cdk-lib/aws-certificatemanager";
+import * as cloudfront from "aws-cdk-lib/aws-cloudfront";
+import * as origins from "aws-cdk-lib/aws-cloudfront-origins";
+import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
+import * as actions from "aws-cdk-lib/aws-cloudwatch-actions";
+import * as iam from "aws-cdk-lib/aws-iam";
+import * as lambda from "aws-cdk-lib/aws-lambda";
+import * as logs from "aws-cdk-lib/aws-logs";
+import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
+import * as sns from "aws-cdk-lib/aws-sns";
+import { Construct, IConstruct } from "constructs";
+
+const REPO = path.resolve(__dirname, "..", "..", "..", "..");
+/** The timing model's defaults (written by `originsig timing --json`; a Rust test keeps it current). */
+export const TIMING: Record<string, number> = JSON.parse(
+  fs.readFileSync(path.join(REPO, "infra", "timing.json"), "utf8"),
+);
+/** The signature header (shared/src/header.rs HEADER_NAME; test.ts holds them equal). */
+export const HEADER_NAME = "x-originsig";
+/** The tag the rotator records promotions in (hmac-authorizer/src/store/secrets_manager.rs). */
+export const PROMOTED_AT_TAG = "originsig:promoted-at";
+/** Secrets Manager's shortest rotation interval. */
+const MIN_ROTATION = Duration.hours(4);
+/** The rotator's Lambda timeout; the rotation wait (authorizer cache TTL + margin) must fit. */
+const ROTATOR_TIMEOUT = Duration.seconds(900);
+
+export interface OriginSigProps {
+  /** The HTTP API to protect, in this stack's region. */
+  readonly api: apigwv2.IHttpApi;
+  /** The domain CloudFront forwards to (default: the API's execute-api domain). */
+  readonly originDomain?: string;
+  /** CloudFront origin path: a named stage (`/prod`), or the mapping key on a custom domain. */
+  readonly originPath?: string;
+  /** Name of the key secret the construct creates (default `originsig/keys`). */
+  readonly secretName?: string;
+  /** Regions to replicate the secret to; an edge running there reads its replica. */
+  readonly replicaRegions?: string[];
+  /** How often the rotator rotates the key (default 30 days; at least 4 hours). */
+  readonly rotationSchedule?: Duration;
+  /** Create a distribution in front of the API (default true). Otherwise use `behavior()`. */
+  readonly createDistribution?: boolean;
+  /** Viewer domain names on the new distribution (need `certificate`, in us-east-1). */
+  readonly domainNames?: string[];
+  readonly certificate?: acm.ICertificate;
+  /** A WAFv2 web ACL (CLOUDFRONT scope) for the new distribution. */
+  readonly webAclId?: string;
+  /** Authorizer timings (default: infra/timing.json). */
+  readonly authorizerCacheTtl?: Duration;
+  readonly maxAge?: Duration;
+  /** The edge's max staleness; the bundle must be built with it (default: infra/timing.json). */
+  readonly edgeMaxStale?: Duration;
+  /** Alarm when more than this many signed requests are denied in 5 minutes (default 100). */
+  readonly denyAlarmThreshold?: number;
+  readonly alarmTopic?: sns.ITopic;
+  /** Folder with edge-signer/, hmac-authorizer/bootstrap.zip, key-rotator/bootstrap.zip (default target/lambda). */
+  readonly artifactsDir?: string;
+  /** Fail synth when a route of `api` does not use the originsig authorizer (default true). */
+  readonly requireEveryRoute?: boolean;
+}
+
+/** What an edge bundle was built with (its config.json). */
+interface BundleConfig {
+  secretId?: string;
+  region?: string;
+  replicaRegions?: string[];
+  maxStaleSeconds?: number;
+  apiKind?: string;
+}
+
+export class OriginSig extends Construct {
+  /** Put this on every route (or as the API's default authorizer). */
+  public readonly authorizer: apigwv2.IHttpRouteAuthorizer;
+  /** The authorizer on the API (its id: `originsig routes attach --authorizer-id`). */
+  public readonly httpAuthorizer: apigwv2.HttpAuthorizer;
+  public readonly authorizerFunction: lambda.Function;
+  public readonly rotator: lambda.Function;
+  public readonly secret: secretsmanager.Secret;
+  public readonly edgeFunction: cloudfront.experimental.EdgeFunction;
+  public readonly distribution?: cloudfront.Distribution;
+  public readonly alarms: cloudwatch.Alarm[] = [];
+  private readonly originDomain: string;
+  private readonly originPath?: string;
+
+  constructor(scope: Construct, id: string, props: OriginSigProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    if (Token.isUnresolved(stack.region)) {
+      throw new Error("OriginSig: give the stack an explicit env.region (the edge bundle is built for it)");
+    }
+    const artifacts = props.artifactsDir ?? path.join(REPO, "target", "lambda");
+    const secretName = props.secretName ?? "originsig/keys";
+    const replicas = props.replicaRegions ?? [];
+    const edgeMaxStale = props.edgeMaxStale ?? Duration.seconds(TIMING.edgeMaxStaleSecs);
+    const cacheTtl = props.authorizerCacheTtl ?? Duration.seconds(TIMING.authorizerCacheTtlSecs);
+    const maxAge = props.maxAge ?? Duration.seconds(TIMING.maxAgeSecs);
+    const schedule = props.rotationSchedule ?? Duration.days(30);
+    if (schedule.toSeconds() < MIN_ROTATION.toSeconds()) {
+      throw new Error(`OriginSig: rotationSchedule must be at least 4 hours (Secrets Manager's minimum)`);
+    }
+    if (cacheTtl.toSeconds() + TIMING.safetyMarginSecs > ROTATOR_TIMEOUT.toSeconds() - 10) {
+      throw new Error(`OriginSig: authorizerCacheTtl must be at most 850 s: the rotation waits it + 30 s inside the rotator's 900 s`);
+    }
+    checkBundle(path.join(artifacts, "edge-signer"), {
+      secretId: secretName,
+      region: stack.region,
+      replicaRegions: replicas,
+      maxStaleSeconds: edgeMaxStale.toSeconds(),
+      apiKind: "http_api",
+    });
+
+    // ---------------------------------------------------------------- keys
+    this.secret = new secretsmanager.Secret(this, "Keys", {
+      secretName,
+      description: "originsig HMAC keys, one per version (SPEC.md §7)",
+      // A first key id unique to this stack, so a regenerated first key never shares an id.
+      generateSecretString: {
+        secretStringTemplate: Fn.join("", [
+          '{"format":"originsig-key-v1","kid":"k-init-',
+          Fn.select(2, Fn.split("/", Aws.STACK_ID)),
+          '"}',
+        ]),
+        generateStringKey: "key",
+        passwordLength: 64,
+        excludeCharacters: "!\"#$%&'()*,-.:;<=>?@[\\]^_`{|}~",
+        requireEachIncludedType: false,
+      },
+      replicaRegions: replicas.map((region) => ({ region })),
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    // ---------------------------------------------------------------- authorizer
+    const authorizerLogs = new logs.LogGroup(this, "AuthorizerLogs", { retention: logs.RetentionDays.ONE_MONTH });
+    this.authorizerFunction = new lambda.Function(this, "Authorizer", {
+      description: "originsig HMAC authorizer (HTTP API, payload 2.0, simple responses)",
+      runtime: lambda.Runtime.PROVIDED_AL2023,
+      architecture: lambda.Architecture.ARM_64,
+      handler: "bootstrap",
+      code: lambda.Code.fromAsset(path.join(artifacts, "hmac-authorizer", "bootstrap.zip")),
+      memorySize: 128,
+      timeout: Duration.seconds(5),
+      logGroup: authorizerLogs,
+      role: ownLogsRole(this, "AuthorizerRole", authorizerLogs),
+      environment: {
+        ORIGINSIG_SECRET_ID: this.secret.secretArn,
+        ORIGINSIG_RESPONSE_MODE: "simple",
+        ORIGINSIG_CACHE_TTL_SECS: String(cacheTtl.toSeconds()),
+        ORIGINSIG_MAX_AGE_SECS: String(maxAge.toSeconds()),
+        ORIGINSIG_METRICS_NAMESPACE: "originsig",
+        ORIGINSIG_METRICS_DEPLOYMENT: stack.stackName,
+      },
+    });
+    this.authorizerFunction.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ["secretsmanager:GetSecretValue"], resources: [this.secret.secretArn] }),
+    );
+    // Created on the API explicitly (not bound lazily by a route), so an imported API gets it too
+    // and the invoke permission can name this one authorizer.
+    this.httpAuthorizer = new apigwv2.HttpAuthorizer(this, "OriginSigAuthorizer", {
+      httpApi: props.api,
+      authorizerName: "originsig",
+      type: apigwv2.HttpAuthorizerType.LAMBDA,
+      identitySource: [`$request.header.${HEADER_NAME}`],
+      authorizerUri: `arn:${Aws.PARTITION}:apigateway:${stack.region}:lambda:path/2015-03-31/functions/${this.authorizerFunction.functionArn}/invocations`,
+      payloadFormatVersion: apigwv2.AuthorizerPayloadVersion.VERSION_2_0,
+      enableSimpleResponses: true,
+      resultsCacheTtl: Duration.seconds(0),
+    });
+    const authorizerId = this.httpAuthorizer.authorizerId;
+    this.authorizer = {
+      bind: () => ({ authorizerId, authorizationType: "CUSTOM" }),
+    };
+    this.authorizerFunction.addPermission("InvokedByThisAuthorizerOnly", {
+      principal: new iam.ServicePrincipal("apigateway.amazonaws.com"),
+      sourceArn: `arn:${Aws.PARTITION}:execute-api:${stack.region}:${Aws.ACCOUNT_ID}:${props.api.apiId}/authorizers/${authorizerId}`,
+    });
+    new CfnOutput(this, "AuthorizerId", { value: authorizerId });
+
+    // ---------------------------------------------------------------- rotator
+    this.originDomain = props.originDomain ?? `${props.api.apiId}.execute-api.${stack.region}.${Aws.URL_SUFFIX}`;
+    this.originPath = props.originPath;
+    const rotatorLogs = new logs.LogGroup(this, "RotatorLogs", { retention: logs.RetentionDays.ONE_MONTH });
+    this.rotator = new lambda.Function(this, "Rotator", {
+      description: "originsig scheduled rotator (Secrets Manager rotation function)",
+      runtime: lambda.Runtime.PROVIDED_AL2023,
+      architecture: lambda.Architecture.ARM_64,
+      handler: "bootstrap",
+      code: lambda.Code.fromAsset(path.join(artifacts, "key-rotator", "bootstrap.zip")),
+      memorySize: 128,
+      timeout: ROTATOR_TIMEOUT,
+      logGroup: rotatorLogs,
+      role: ownLogsRole(this, "RotatorRole", rotatorLogs),
+      environment: {
+        ORIGINSIG_CACHE_TTL_SECS: String(cacheTtl.toSeconds()),
+        ORIGINSIG_EDGE_MAX_STALE_SECS: String(edgeMaxStale.toSeconds()),
+        ORIGINSIG_MAX_AGE_SECS: String(maxAge.toSeconds()),
+        ORIGINSIG_DIRECT_URL: `https://${this.originDomain}${this.originPath ?? ""}/`,
+      },
+    });
+    this.rotator.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: [
+          "secretsmanager:DescribeSecret",
+          "secretsmanager:GetSecretValue",
+          "secretsmanager:PutSecretValue",
+          "secretsmanager:UpdateSecretVersionStage",
+        ],
+        resources: [this.secret.secretArn],
+      }),
+    );
+    this.rotator.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ["secretsmanager:TagResource"],
+        resources: [this.secret.secretArn],
+        conditions: {
+          "ForAllValues:StringEquals": { "aws:TagKeys": [PROMOTED_AT_TAG] },
+          Null: { "aws:TagKeys": "false" },
+        },
+      }),
+    );
+    // At the CloudFormation level: addRotationSchedule would also grant the rotator
+    // secretsmanager:GetRandomPassword on "*" and read/write beyond what it calls.
+    const invokedBySecretsManager = new lambda.CfnPermission(this, "RotatorInvokedBySecretsManager", {
+      action: "lambda:InvokeFunction",
+      functionName: this.rotator.functionArn,
+      principal: "secretsmanager.amazonaws.com",
+      sourceAccount: Aws.ACCOUNT_ID,
+    });
+    const rotation = new secretsmanager.CfnRotationSchedule(this, "Rotation", {
+      secretId: this.secret.secretArn,
+      rotationLambdaArn: this.rotator.functionArn,
+      rotateImmediatelyOnUpdate: false,
+      rotationRules: { scheduleExpression: rateExpression(schedule) },
+    });
+    rotation.addDependency(invokedBySecretsManager);
+
+    // ---------------------------------------------------------------- edge signer (us-east-1)
+    const edgeLogGroupName = `/originsig/${stack.stackName}/edge-signer`;
+    // The us-east-1 stack EdgeFunction puts the function in, made here first so the role and the
+    // log group (with retention) live next to the function (no cross-region references).
+    const stage = Stage.of(this);
+    if (!stage) throw new Error("OriginSig: the stack must be part of a CDK app");
+    // (In us-east-1 EdgeFunction keeps the function in this stack.)
+    const edgeStackId = `${stack.stackName}-edge`;
+    const edgeStack =
+      stack.region === "us-east-1"
+        ? stack
+        : ((stage.node.tryFindChild(edgeStackId) as Stack | undefined) ??
+          new Stack(stage, edgeStackId, { env: { region: "us-east-1", account: stack.account } }));
+    const edgeLogs = new logs.LogGroup(edgeStack, `${id}EdgeSignerLogs`, {
+      // Not /aws/lambda/…: with a name of its own, Lambda@Edge logs to this same name in every region.
+      logGroupName: edgeLogGroupName,
+      retention: logs.RetentionDays.ONE_MONTH,
+    });
+    const edgeRole = new iam.Role(edgeStack, `${id}EdgeSignerRole`, {
+      description: "originsig edge signer; reads AWSCURRENT of one secret in its regions, writes its named log group",
+      assumedBy: new iam.CompositePrincipal(
+        new iam.ServicePrincipal("lambda.amazonaws.com"),
+        new iam.ServicePrincipal("edgelambda.amazonaws.com"),
+      ),
+    });
+    edgeRole.addToPolicy(
+      new iam.PolicyStatement({
+        sid: "ReadTheSigningKeyOnly",
+        actions: ["secretsmanager:GetSecretValue"],
+        resources: [stack.region, ...replicas].map(
+          (region) => `arn:${Aws.PARTITION}:secretsmanager:${region}:${Aws.ACCOUNT_ID}:secret:${secretName}-??????`,
+        ),
+        conditions: { StringEquals: { "secretsmanager:VersionStage": "AWSCURRENT" } },
+      }),
+    );
+    edgeRole.addToPolicy(
+      new iam.PolicyStatement({
+        sid: "OwnLogGroupInEveryRegion",
+        actions: ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+        resources: [
+          `arn:${Aws.PARTITION}:logs:*:${Aws.ACCOUNT_ID}:log-group:${edgeLogGroupName}`,
+          `arn:${Aws.PARTITION}:logs:*:${Aws.ACCOUNT_ID}:log-group:${edgeLogGroupName}:*`,
+        ],
+      }),
+    );
+    this.edgeFunction = new cloudfront.experimental.EdgeFunction(this, "EdgeSigner", {
+      description: "originsig edge signer (origin-request); configuration is baked into the bundle",
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.X86_64,
+      handler: "index.handler",
+      code: lambda.Code.fromAsset(path.join(artifacts, "edge-signer"), { exclude: ["edge-signer.zip"] }),
+      memorySize: 128,
+      timeout: Duration.seconds(5),
+      role: edgeRole,
+      logGroup: edgeLogs,
+      stackId: edgeStack === stack ? undefined : edgeStackId,
+    });
+
+    // ---------------------------------------------------------------- distribution
+    if (props.createDistribution ?? true) {
+      this.distribution = new cloudfront.Distribution(this, "Distribution", {
+        comment: `originsig ${stack.stackName}`,
+        defaultBehavior: this.behavior(),
+        domainNames: props.domainNames,
+        certificate: props.certificate,
+        minimumProtocolVersion: props.certificate ? cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021 : undefined,
+        httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
+        priceClass: cloudfront.PriceClass.PRICE_CLASS_100,
+        webAclId: props.webAclId,
+      });
+      new CfnOutput(this, "CloudFrontUrl", { value: `https://${this.distribution.distributionDomainName}/` });
+    }
+    const edge503 = this.distribution && stack.region === "us-east-1";
+
+    // ---------------------------------------------------------------- alarms
+    const alarm = (name: string, metric: cloudwatch.IMetric, threshold: number, description: string) => {
+      const created = new cloudwatch.Alarm(this, name, {
+        alarmDescription: description,
+        metric,
+        threshold,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      if (props.alarmTopic) created.addAlarmAction(new actions.SnsAction(props.alarmTopic));
+      this.alarms.push(created);
+    };
+    const decisions = (decision: string) =>
+      new cloudwatch.Metric({
+        namespace: "originsig",
+        metricName: "Decisions",
+        dimensionsMap: { Deployment: stack.stackName, Decision: decision },
+        statistic: "Sum",
+        period: Duration.minutes(5),
+      });
+    alarm("SignedRequestsDenied", decisions("deny"), props.denyAlarmThreshold ?? 100,
+      "Signed requests denied above the threshold (requests without the header get 401 and are not counted): path prefix, keys, clocks, or forged signatures; see the decision logs' reason.");
+    alarm("AuthorizerErrors", decisions("error"), 0,
+      "The originsig authorizer answered errors (500): no usable keys or a misconfigured authorizer.");
+    alarm("RotationFailed", this.rotator.metricErrors({ period: Duration.hours(1), statistic: "Sum" }), 0,
+      "A rotation step failed; the keys in use are unchanged. Read the rotator's logs, then `originsig status`.");
+    if (this.distribution && edge503) {
+      // CloudFront's metrics live in us-east-1 only, and 503ErrorRate needs its additional metrics.
+      new cloudfront.CfnMonitoringSubscription(this, "AdditionalMetrics", {
+        distributionId: this.distribution.distributionId,
+        monitoringSubscription: { realtimeMetricsSubscriptionConfig: { realtimeMetricsSubscriptionStatus: "Enabled" } },
+      });
+      alarm("Edge503", new cloudwatch.Metric({
+        namespace: "AWS/CloudFront",
+        metricName: "503ErrorRate",
+        dimensionsMap: { DistributionId: this.distribution.distributionId, Region: "Global" },
+        statistic: "Average",
+        period: Duration.minutes(5),
+      }), 1, "Viewers got 503 above 1 %: the edge signer has no key, or the backend is unavailable.");
+    } else if (this.distribution) {
+      Annotations.of(this).addWarning(
+        "OriginSig: no 503 alarm: CloudFront's metrics are in us-east-1 and this stack is not; create the alarm on 503ErrorRate there",
+      );
+    }
+
+    // The same justified checkov skips as infra/*.yaml.
+    const noDlqVpc = (what: string) => [
+      { id: "CKV_AWS_116", comment: `${what}: invoked synchronously; a dead-letter queue only applies to asynchronous invocations.` },
+      { id: "CKV_AWS_117", comment: `${what}: needs only Secrets Manager; no VPC resources to reach.` },
+      { id: "CKV_AWS_115", comment: `${what}: reserved concurrency would turn traffic peaks into throttles; left to the account limit.` },
+    ];
+    skip(this.authorizerFunction, [...noDlqVpc("The authorizer"),
+      { id: "CKV_AWS_173", comment: "The environment holds configuration only (names and numbers), no secrets." }]);
+    skip(this.rotator, [...noDlqVpc("The rotator"),
+      { id: "CKV_AWS_173", comment: "The environment holds configuration only (names, numbers, URLs), no secrets." }]);
+    skip(this.edgeFunction.lambda, [
+      { id: "CKV_AWS_116", comment: "Lambda@Edge functions cannot have a dead-letter queue." },
+      { id: "CKV_AWS_117", comment: "Lambda@Edge functions cannot run in a VPC." },
+      { id: "CKV_AWS_115", comment: "Left unreserved on purpose: Lambda@Edge shares each region's account concurrency; a reservation turns peaks into CloudFront 5xx." },
+      { id: "CKV_AWS_173", comment: "Lambda@Edge functions have no environment variables at all." },
+    ]);
+    // CDK's own reader of the edge function's version ARN across regions (EdgeFunction makes it).
+    const reader = stack.node.tryFindChild("Custom::CrossRegionStringParameterReaderCustomResourceProvider");
+    const readerHandler = reader?.node.tryFindChild("Handler") as CfnResource | undefined;
+    readerHandler?.addMetadata("checkov", {
+      skip: noDlqVpc("CDK's cross-region parameter reader (a deploy-time custom resource)"),
+    });
+    for (const group of [authorizerLogs, rotatorLogs, edgeLogs]) {
+      skip(group, [{ id: "CKV_AWS_158", comment: "Logs hold reasons, key ids and times, never key material (tested); CloudWatch's default encryption applies." }]);
+    }
+    skip(this.secret, [{ id: "CKV_AWS_149", comment: "The aws/secretsmanager key encrypts the secret; a customer-managed key is the user's choice (secret prop)." }]);
+    if (this.distribution) {
+      skip(this.distribution, [
+        { id: "CKV_AWS_68", comment: "A WAF web ACL is optional (webAclId); originsig makes sure nothing bypasses it once attached." },
+        { id: "CKV_AWS_86", comment: "Access logging is the distribution owner's choice (standard logging v2); not part of origin protection." },
+        { id: "CKV_AWS_174", comment: "With a certificate the minimum is TLSv1.2_2021; the default certificate allows no minimum to be set." },
+        { id: "CKV_AWS_310", comment: "One origin (the HTTP API); failover would need a second API." },
+        { id: "CKV_AWS_374", comment: "Geo restriction is a business decision, not part of origin protection." },
+        { id: "CKV2_AWS_32", comment: "Response headers are the backend's business." },
+        { id: "CKV2_AWS_42", comment: "A custom certificate with domainNames; otherwise the default certificate is the only one possible." },
+        { id: "CKV2_AWS_47", comment: "The WAF web ACL and its rules are brought by the user (webAclId)." },
+      ]);
+    }
+
+    new CfnOutput(this, "SecretArn", { value: this.secret.secretArn });
+    new CfnOutput(this, "EdgeSignerVersionArn", { value: this.edgeFunction.currentVersion.edgeArn });
+
+    if (props.requireEveryRoute ?? true) {
+      Aspects.of(props.api).add(new EveryRouteUsesTheAuthorizer(authorizerId));
+    }
+  }
+
+  /**
+   * A distribution behaviour for the API: the signer on origin-request, caching disabled,
+   * AllViewerExceptHostHeader (AWS's choice for API Gateway origins), HTTPS only. Use it as the
+   * default (or a path's) behaviour of your own distribution.
+   */
+  public behavior(): cloudfront.BehaviorOptions {
+    return {
+      origin: new origins.HttpOrigin(this.originDomain, {
+        originPath: this.originPath,
+        protocolPolicy: cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
+        originSslProtocols: [cloudfront.OriginSslPolicy.TLS_V1_2],
+      }),
+      viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+      allowedMethods: cloudfront.AllowedMethods.ALLOW_ALL,
+      cachePolicy: cloudfront.CachePolicy.CACHING_DISABLED,
+      originRequestPolicy: cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
+      edgeLambdas: [
+        {
+          functionVersion: this.edgeFunction.currentVersion,
+          eventType: cloudfront.LambdaEdgeEventType.ORIGIN_REQUEST,
+          includeBody: false,
+        },
+      ],
+    };
+  }
+}
+
+/** A Secrets Manager schedule: whole days as days, otherwise whole hours. */
+function rateExpression(every: Duration): string {
+  const hours = every.toHours({ integral: false });
+  if (hours % 24 === 0) return `rate(${hours / 24} ${hours === 24 ? "day" : "days"})`;
+  if (Number.isInteger(hours)) return `rate(${hours} hours)`;
+  throw new Error(`OriginSig: rotationSchedule must be whole hours, got ${every.toHumanString()}`);
+}
+
+/** checkov skips, each with its reason, on a construct's CloudFormation resource. */
+export function skip(construct: IConstruct, checks: { id: string; comment: string }[]): void {
+  const resource = construct.node.defaultChild as CfnResource | undefined;
+  resource?.addMetadata("checkov", { skip: checks });
+}
+
+/** A role that may write to one log group only (no AWSLambdaBasicExecutionRole: that allows any group). */
+function ownLogsRole(scope: Construct, id: string, group: logs.ILogGroup): iam.Role {
+  const role = new iam.Role(scope, id, { assumedBy: new iam.ServicePrincipal("lambda.amazonaws.com") });
+  role.addToPolicy(
+    new iam.PolicyStatement({
+      sid: "OwnLogGroupOnly",
+      actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
+      resources: [group.logGroupArn],
+    }),
+  );
+  return role;
+}
+
+/** Refuses an edge bundle built for other values than the construct deploys. */
+function checkBundle(dir: string, expected: Required<BundleConfig>): void {
+  const file = path.join(dir, "config.json");
+  const rebuild =
+    `edge-signer/bundle.py --secret-id '${expected.secretId}' --region ${expected.region}` +
+    ` --replica-regions '${expected.replicaRegions.join(",")}' --max-stale ${expected.maxStaleSeconds}` +
+    (dir === path.join(REPO, "target", "lambda", "edge-signer") ? "" : ` --out '${dir}'`);
+  if (!fs.existsSync(file)) {
+    throw new Error(`OriginSig: no edge bundle at ${dir}; build it: ${rebuild}`);
+  }
+  const built: BundleConfig = JSON.parse(fs.readFileSync(file, "utf8"));
+  const differences = (Object.keys(expected) as (keyof BundleConfig)[])
+    .filter((key) => JSON.stringify(built[key]) !== JSON.stringify(expected[key]))
+    .map((key) => `${key}: bundle ${JSON.stringify(built[key])}, construct ${JSON.stringify(expected[key])}`);
+  if (differences.length > 0) {
+    throw new Error(`OriginSig: the edge bundle was built for other values (${differences.join("; ")}); rebuild: ${rebuild}`);
+  }
+}
+
+/** Every route of the API must use the originsig authorizer: an error at synth otherwise. */
+class EveryRouteUsesTheAuthorizer implements IAspect {
+  constructor(private readonly authorizerId: string) {}
+
+  public visit(node: IConstruct): void {
+    if (!(node instanceof apigwv2.CfnRoute)) return;
+    const stack = Stack.of(node);
+    const protectedByUs =
+      stack.resolve(node.authorizationType) === "CUSTOM" &&
+      JSON.stringify(stack.resolve(node.authorizerId)) === JSON.stringify(stack.resolve(this.authorizerId));
+    if (!protectedByUs) {
+      Annotations.of(node).addError(
+        `route ${node.routeKey} does not use the originsig authorizer: pass originsig.authorizer to addRoutes() ` +
+          `(or as the API's defaultAuthorizer), or set requireEveryRoute: false and audit with \`originsig routes audit\``,
+      );
+    }
+  }
+}

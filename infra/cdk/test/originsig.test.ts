@@ -1,0 +1,171 @@
+// The OriginSig construct, synthesized (the two example apps) and held to the properties that
+// matter: edge association, identity source, result caching off, least privilege, alarms; and
+// its refusals (a bundle built for other values, an unprotected route, a too-short schedule).
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { before, describe, it } from "node:test";
+
+import { App, Duration, Stack } from "aws-cdk-lib";
+import * as apigwv2 from "aws-cdk-lib/aws-apigatewayv2";
+import { HttpUrlIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations";
+import { Annotations, Match, Template } from "aws-cdk-lib/assertions";
+
+import { existingApiApp } from "../examples/existing-api-eu-west-1";
+import { newDistributionApp } from "../examples/new-distribution";
+import { HEADER_NAME, OriginSig, PROMOTED_AT_TAG } from "../lib";
+import { EXAMPLES, prepareArtifacts } from "./artifacts";
+
+const REPO = path.resolve(__dirname, "..", "..", "..", "..");
+const rust = (file: string, name: string) =>
+  new RegExp(`pub const ${name}: &str = "([^"]*)";`).exec(fs.readFileSync(path.join(REPO, file), "utf8"))?.[1];
+
+function synth(name: string, build: (app: App) => App): App {
+  process.env.ORIGINSIG_ARTIFACTS_DIR = prepareArtifacts(name, EXAMPLES[name].bundleArgs);
+  return build(new App());
+}
+
+/** Every statement of every IAM policy in a template. */
+function statements(template: Template): any[] {
+  return Object.values(template.findResources("AWS::IAM::Policy")).flatMap((p: any) => p.Properties.PolicyDocument.Statement);
+}
+
+describe("the construct's names are the code's", () => {
+  it("header and tag key", () => {
+    assert.equal(HEADER_NAME, rust("shared/src/header.rs", "HEADER_NAME"));
+    assert.equal(PROMOTED_AT_TAG, rust("hmac-authorizer/src/store/secrets_manager.rs", "PROMOTED_AT_TAG"));
+  });
+});
+
+describe("example 1: new API and distribution in us-east-1", () => {
+  let main: Template;
+  before(() => {
+    const app = synth("new-distribution", newDistributionApp);
+    main = Template.fromStack(app.node.findChild("ShopApi") as Stack);
+  });
+
+  it("creates the authorizer with the signature header as identity source and caching off", () => {
+    main.hasResourceProperties("AWS::ApiGatewayV2::Authorizer", {
+      AuthorizerType: "REQUEST",
+      IdentitySource: [`$request.header.${HEADER_NAME}`],
+      AuthorizerResultTtlInSeconds: 0,
+      AuthorizerPayloadFormatVersion: "2.0",
+      EnableSimpleResponses: true,
+    });
+    main.hasResourceProperties("AWS::ApiGatewayV2::Route", { AuthorizationType: "CUSTOM", AuthorizerId: Match.anyValue() });
+  });
+
+  it("associates the signer on origin-request, caching disabled, HTTPS to the origin", () => {
+    main.hasResourceProperties("AWS::CloudFront::Distribution", {
+      DistributionConfig: Match.objectLike({
+        DefaultCacheBehavior: Match.objectLike({
+          CachePolicyId: "4135ea2d-6df8-44a3-9df3-4b5a84be39ad",
+          OriginRequestPolicyId: "b689b0a8-53d0-40ab-baf2-68738e2966ac",
+          LambdaFunctionAssociations: [Match.objectLike({ EventType: "origin-request", IncludeBody: false })],
+        }),
+        Origins: [Match.objectLike({ CustomOriginConfig: Match.objectLike({ OriginProtocolPolicy: "https-only" }) })],
+      }),
+    });
+  });
+
+  it("grants least privilege, statement by statement", () => {
+    const all = statements(main);
+    const read = all.find((s) => s.Sid === "ReadTheSigningKeyOnly");
+    assert.deepEqual(read.Condition, { StringEquals: { "secretsmanager:VersionStage": "AWSCURRENT" } });
+    const tag = all.find((s) => s.Action === "secretsmanager:TagResource");
+    assert.deepEqual(tag.Condition["ForAllValues:StringEquals"], { "aws:TagKeys": [PROMOTED_AT_TAG] });
+    for (const s of all) assert.notEqual(s.Resource, "*", JSON.stringify(s));
+    for (const [id, role] of Object.entries(main.findResources("AWS::IAM::Role")) as [string, any][]) {
+      if (!id.startsWith("OriginSig")) continue;
+      assert.equal(role.Properties.ManagedPolicyArns, undefined, `${id}: no managed policy`);
+    }
+    const permissions = Object.values(main.findResources("AWS::Lambda::Permission")) as any[];
+    const invoke = permissions.find((p) => p.Properties.Principal === "apigateway.amazonaws.com" && JSON.stringify(p.Properties.SourceArn).includes("/authorizers/"));
+    assert.ok(invoke, "the authorizer may be invoked by its own authorizer only");
+    assert.ok(!JSON.stringify(invoke.Properties.SourceArn).includes("/authorizers/*"));
+    const rotatorInvoke = permissions.find((p) => p.Properties.Principal === "secretsmanager.amazonaws.com");
+    assert.ok(rotatorInvoke.Properties.SourceAccount, "Secrets Manager from this account only");
+  });
+
+  it("keeps the secret, with a first key id unique to the stack", () => {
+    main.hasResource("AWS::SecretsManager::Secret", { DeletionPolicy: "Retain", UpdateReplacePolicy: "Retain" });
+    main.hasResourceProperties("AWS::SecretsManager::RotationSchedule", {
+      RotationRules: { ScheduleExpression: "rate(30 days)" },
+    });
+  });
+
+  it("alarms on denies and errors of this stack, rotation failures and edge 503s", () => {
+    for (const decision of ["deny", "error"]) {
+      main.hasResourceProperties("AWS::CloudWatch::Alarm", {
+        Namespace: "originsig",
+        MetricName: "Decisions",
+        Dimensions: Match.arrayWith([{ Name: "Decision", Value: decision }, { Name: "Deployment", Value: "ShopApi" }]),
+      });
+    }
+    main.hasResourceProperties("AWS::CloudWatch::Alarm", { Namespace: "AWS/Lambda", MetricName: "Errors" });
+    main.hasResourceProperties("AWS::CloudWatch::Alarm", { Namespace: "AWS/CloudFront", MetricName: "503ErrorRate" });
+    main.resourceCountIs("AWS::CloudFront::MonitoringSubscription", 1);
+  });
+});
+
+describe("example 2: an existing API in eu-west-1 behind your distribution", () => {
+  let main: Template;
+  let edge: Template;
+  before(() => {
+    const app = synth("existing-api-eu-west-1", existingApiApp);
+    main = Template.fromStack(app.node.findChild("ShopProtection") as Stack);
+    edge = Template.fromStack(app.node.findChild("ShopProtection-edge") as Stack);
+  });
+
+  it("puts the authorizer on the existing API and the signer in us-east-1", () => {
+    main.hasResourceProperties("AWS::ApiGatewayV2::Authorizer", { ApiId: "a1b2c3d4e5", AuthorizerResultTtlInSeconds: 0 });
+    edge.hasResourceProperties("AWS::Lambda::Function", {
+      Runtime: "nodejs22.x",
+      Handler: "index.handler",
+      Architectures: ["x86_64"],
+      LoggingConfig: Match.objectLike({ LogGroup: Match.anyValue() }),
+    });
+    edge.hasResourceProperties("AWS::Logs::LogGroup", { LogGroupName: "/originsig/ShopProtection/edge-signer", RetentionInDays: 30 });
+    main.hasResourceProperties("AWS::CloudFront::Distribution", {
+      DistributionConfig: Match.objectLike({
+        DefaultCacheBehavior: Match.objectLike({ LambdaFunctionAssociations: [Match.objectLike({ EventType: "origin-request" })] }),
+        Origins: [Match.objectLike({ DomainName: Match.anyValue(), OriginPath: "/prod" })],
+      }),
+    });
+  });
+
+  it("lets the edge read the secret in its region and each replica region only", () => {
+    const read = statements(edge).find((s) => s.Sid === "ReadTheSigningKeyOnly");
+    const resources = JSON.stringify(read.Resource);
+    assert.match(resources, /secretsmanager:eu-west-1:/);
+    assert.match(resources, /secretsmanager:us-east-1:/);
+    assert.doesNotMatch(resources, /secretsmanager:\*:/);
+    main.hasResourceProperties("AWS::SecretsManager::Secret", { ReplicaRegions: [{ Region: "us-east-1" }] });
+  });
+});
+
+describe("refusals", () => {
+  it("refuses an edge bundle built for another secret, naming the command that rebuilds it", () => {
+    process.env.ORIGINSIG_ARTIFACTS_DIR = prepareArtifacts("refusal", ["--secret-id", "other/keys", "--region", "us-east-1"]);
+    assert.throws(() => newDistributionApp(new App()), /built for other values \(secretId: bundle "other\/keys".*rebuild: edge-signer\/bundle.py --secret-id 'originsig\/keys'/);
+  });
+
+  it("fails synth for a route without the originsig authorizer", () => {
+    const app = new App();
+    const stack = new Stack(app, "Open", { env: { account: "123456789012", region: "us-east-1" } });
+    const api = new apigwv2.HttpApi(stack, "Api");
+    new OriginSig(stack, "OriginSig", { api, artifactsDir: prepareArtifacts("open", EXAMPLES["new-distribution"].bundleArgs) });
+    api.addRoutes({ path: "/open", integration: new HttpUrlIntegration("Url", "https://example.com") });
+    app.synth();
+    const errors = Annotations.fromStack(stack).findError("*", Match.stringLikeRegexp("does not use the originsig authorizer"));
+    assert.equal(errors.length, 1);
+  });
+
+  it("refuses a rotation schedule under Secrets Manager's 4 hours", () => {
+    const app = new App();
+    const stack = new Stack(app, "Fast", { env: { account: "123456789012", region: "us-east-1" } });
+    const api = new apigwv2.HttpApi(stack, "Api");
+    const artifactsDir = prepareArtifacts("fast", EXAMPLES["new-distribution"].bundleArgs);
+    assert.throws(() => new OriginSig(stack, "OriginSig", { api, artifactsDir, rotationSchedule: Duration.hours(1) }), /at least 4 hours/);
+  });
+});
