@@ -310,15 +310,19 @@ class TemplateDefects(unittest.TestCase):
     # 5 (testSecret alone) is a Rust test: hmac-authorizer/tests/faults.rs.
 
     def test_6_kms_with_replicas_needs_a_multi_region_key(self):
-        rule = API["Rules"]["KmsKeyWithReplicasIsMultiRegion"]
-        self.assertIn("multi-Region", rule["Assertions"][0]["AssertDescription"])
-        pattern = re.compile(API["Parameters"]["KmsKeyArn"]["AllowedPattern"])
-        self.assertTrue(pattern.fullmatch("arn:aws:kms:eu-west-1:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab"))
-        self.assertTrue(pattern.fullmatch("arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"))
-        # Each replica is encrypted with the key of the same id in its own region.
+        rule = API["Rules"]["KmsKeyWithoutReplicas"]
+        self.assertIn("regional", rule["Assertions"][0]["AssertDescription"])
+        # CloudFormation Rules may only compare values: no Fn::Select/Fn::Split in them.
+        allowed = {"Fn::And", "Fn::Contains", "Fn::EachMemberEquals", "Fn::EachMemberIn", "Fn::Equals",
+                   "Fn::Not", "Fn::Or", "Fn::RefAll", "Fn::ValueOf", "Fn::ValueOfAll", "Ref", "Condition"}
+        for name, template in [("api-region", API), ("edge", EDGE)]:
+            used = set(re.findall(r'"((?:Fn::)?[A-Za-z:]+)":', json.dumps(template["Rules"])))
+            functions = {u for u in used if u.startswith("Fn::") or u == "Ref"}
+            self.assertLessEqual(functions, allowed, f"{name}: {functions - allowed}")
+        self.assertTrue(re.fullmatch(API["Parameters"]["KmsMultiRegionKeyId"]["AllowedPattern"], "mrk-1234abcd12ab34cd56ef1234567890ab"))
+        # Each replica is encrypted with the multi-Region key of the same id in its own region.
         replica = props(API, "KeySecret")["ReplicaRegions"][0]["Fn::If"][1]
-        key = replica["KmsKeyId"]["Fn::If"][1]["Fn::Sub"]
-        self.assertIn("kms:${ReplicaRegion1}", key[0])
+        self.assertEqual(replica["KmsKeyId"]["Fn::If"][:2], ["HasMultiRegionKey", {"Ref": "KmsMultiRegionKeyId"}])
         # The edge may decrypt in the secret's region and each replica region, through Secrets Manager only.
         decrypt = statement(EDGE, "EdgeSignerRole", "DecryptThroughSecretsManagerOnly")
         self.assertEqual(len(decrypt["Resource"]), 3)
