@@ -26,6 +26,13 @@ fn originsig(moto: &MotoServer, args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// `originsig routes VERB --api-id API EXTRA…`
+fn routes(moto: &MotoServer, verb: &str, api: &str, extra: &[&str]) -> Output {
+    let mut args = vec!["routes", verb, "--api-id", api];
+    args.extend_from_slice(extra);
+    originsig(moto, &args)
+}
+
 fn text(output: &Output) -> String {
     format!(
         "{}{}",
@@ -119,7 +126,7 @@ async fn audit_fails_on_an_unprotected_route_and_passes_after_attach() {
     )
     .await;
 
-    let audit = originsig(&moto, &["routes", "audit", "--api-id", &api.id]);
+    let audit = routes(&moto, "audit", &api.id, &[]);
     assert_eq!(audit.status.code(), Some(4), "{}", text(&audit));
     let report = text(&audit);
     assert!(
@@ -128,32 +135,22 @@ async fn audit_fails_on_an_unprotected_route_and_passes_after_attach() {
     );
     assert!(report.contains("2 of 3 routes"), "{report}");
 
-    let dry = originsig(&moto, &["routes", "attach", "--api-id", &api.id, "--dry-run"]);
+    let dry = routes(&moto, "attach", &api.id, &["--dry-run"]);
     assert_eq!(dry.status.code(), Some(0), "{}", text(&dry));
     assert!(text(&dry).contains("would attach") && text(&dry).contains("dry run: nothing changed"));
-    let still = originsig(&moto, &["routes", "audit", "--api-id", &api.id]);
+    let still = routes(&moto, "audit", &api.id, &[]);
     assert_eq!(still.status.code(), Some(4), "a dry run changed nothing");
 
-    let attach = originsig(&moto, &["routes", "attach", "--api-id", &api.id]);
+    let attach = routes(&moto, "attach", &api.id, &[]);
     assert_eq!(attach.status.code(), Some(0), "{}", text(&attach));
     assert_eq!(text(&attach).matches("attached").count(), 2, "{}", text(&attach));
 
-    let audit = originsig(
-        &moto,
-        &[
-            "routes",
-            "audit",
-            "--api-id",
-            &api.id,
-            "--authorizer-id",
-            &api.originsig,
-        ],
-    );
+    let audit = routes(&moto, "audit", &api.id, &["--authorizer-id", &api.originsig]);
     assert_eq!(audit.status.code(), Some(0), "{}", text(&audit));
     assert!(text(&audit).contains("ok: all 3 routes"));
 
     // Idempotent: nothing left to change.
-    let again = originsig(&moto, &["routes", "attach", "--api-id", &api.id]);
+    let again = routes(&moto, "attach", &api.id, &[]);
     assert_eq!(again.status.code(), Some(0), "{}", text(&again));
     assert!(!text(&again).contains("attached"), "{}", text(&again));
     assert_eq!(text(&again).matches("protected (unchanged)").count(), 3);
@@ -175,21 +172,14 @@ async fn attach_changes_only_the_named_routes_and_never_replaces_another_authori
     .await;
 
     // No route uses the originsig authorizer yet: attach must be told which one.
-    let unnamed = originsig(&moto, &["routes", "attach", "--api-id", &api.id]);
+    let unnamed = routes(&moto, "attach", &api.id, &[]);
     assert_eq!(unnamed.status.code(), Some(2), "{}", text(&unnamed));
     assert!(text(&unnamed).contains("--authorizer-id"), "{}", text(&unnamed));
-    let attach = originsig(
+    let attach = routes(
         &moto,
-        &[
-            "routes",
-            "attach",
-            "--api-id",
-            &api.id,
-            "--authorizer-id",
-            &api.originsig,
-            "--route",
-            "GET /items",
-        ],
+        "attach",
+        &api.id,
+        &["--authorizer-id", &api.originsig, "--route", "GET /items"],
     );
     let report = text(&attach);
     assert_eq!(attach.status.code(), Some(4), "{report}");
@@ -197,8 +187,8 @@ async fn attach_changes_only_the_named_routes_and_never_replaces_another_authori
     assert!(report.contains("not named with --route"), "{report}");
     assert!(report.contains("not replaced"), "{report}");
 
-    let routes = client.get_routes().api_id(&api.id).send().await.unwrap();
-    let me = routes
+    let listed = client.get_routes().api_id(&api.id).send().await.unwrap();
+    let me = listed
         .items()
         .iter()
         .find(|r| r.route_key() == Some("GET /me"))
@@ -209,40 +199,23 @@ async fn attach_changes_only_the_named_routes_and_never_replaces_another_authori
         "the JWT route keeps its authorizer"
     );
 
-    let unknown = originsig(
-        &moto,
-        &["routes", "attach", "--api-id", &api.id, "--route", "GET /nope"],
-    );
+    let unknown = routes(&moto, "attach", &api.id, &["--route", "GET /nope"]);
     assert_eq!(unknown.status.code(), Some(2), "{}", text(&unknown));
 
     // --allow: a route meant to be public is reported, not changed, and does not fail the audit.
-    let attach = originsig(
+    let attach = routes(
         &moto,
-        &[
-            "routes",
-            "attach",
-            "--api-id",
-            &api.id,
-            "--allow",
-            "GET /health",
-            "--allow",
-            "GET /me",
-        ],
+        "attach",
+        &api.id,
+        &["--allow", "GET /health", "--allow", "GET /me"],
     );
     // (The originsig authorizer is found now: GET /items uses it.)
     assert_eq!(attach.status.code(), Some(0), "{}", text(&attach));
-    let audit = originsig(
+    let audit = routes(
         &moto,
-        &[
-            "routes",
-            "audit",
-            "--api-id",
-            &api.id,
-            "--allow",
-            "GET /health",
-            "--allow",
-            "GET /me",
-        ],
+        "audit",
+        &api.id,
+        &["--allow", "GET /health", "--allow", "GET /me"],
     );
     assert_eq!(audit.status.code(), Some(0), "{}", text(&audit));
     assert_eq!(text(&audit).matches("allowed (--allow)").count(), 2);
@@ -261,7 +234,7 @@ async fn the_authorizer_must_be_found_exactly_once() {
         .unwrap()
         .api_id
         .unwrap();
-    let none = originsig(&moto, &["routes", "attach", "--api-id", &bare]);
+    let none = routes(&moto, "attach", &bare, &[]);
     assert_eq!(none.status.code(), Some(2), "{}", text(&none));
     assert!(text(&none).contains("no route of API"), "{}", text(&none));
 
@@ -273,17 +246,7 @@ async fn the_authorizer_must_be_found_exactly_once() {
         ],
     )
     .await;
-    let wrong = originsig(
-        &moto,
-        &[
-            "routes",
-            "audit",
-            "--api-id",
-            &api.id,
-            "--authorizer-id",
-            "nope123",
-        ],
-    );
+    let wrong = routes(&moto, "audit", &api.id, &["--authorizer-id", "nope123"]);
     assert_eq!(wrong.status.code(), Some(2), "{}", text(&wrong));
     // An authorizer that is not an originsig one (the JWT authorizer) is refused by name.
     let jwt = client
@@ -296,10 +259,7 @@ async fn the_authorizer_must_be_found_exactly_once() {
         .iter()
         .find_map(|r| (r.route_key() == Some("GET /me")).then(|| r.authorizer_id().unwrap().to_owned()))
         .unwrap();
-    let not_ours = originsig(
-        &moto,
-        &["routes", "attach", "--api-id", &api.id, "--authorizer-id", &jwt],
-    );
+    let not_ours = routes(&moto, "attach", &api.id, &["--authorizer-id", &jwt]);
     assert_eq!(not_ours.status.code(), Some(2), "{}", text(&not_ours));
     assert!(
         text(&not_ours).contains("is not an originsig authorizer"),
