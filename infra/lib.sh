@@ -16,3 +16,9 @@ ensure_sam() {
 # ORIGINSIG_SAM replaces the sam binary (infra/test_infra_scripts.py runs the scripts against a fake).
 sam() { "${ORIGINSIG_SAM:-$SAM_VENV/bin/sam}" "$@"; }
 deploy_config() { "$SAM_VENV/bin/python" "$ROOT/infra/deploy_config.py" "$@"; }
+
+# stack_output STACK REGION KEY: one output's value of a deployed stack ("" when it has none).
+stack_output() {
+  sam list stack-outputs --stack-name "$1" --region "$2" --output json \
+    | "$SAM_VENV/bin/python" -c 'import json,sys; print(next((o["OutputValue"] for o in json.load(sys.stdin) if o["OutputKey"] == sys.argv[1]), ""))' "$3"
+}

@@ -13,12 +13,8 @@ env=${1:-default}
 ensure_sam
 read -r api_stack api_region < <(deploy_config stack "$env")
 read -r edge_stack edge_region < <(deploy_config stack "$env-edge")
-output() {  # output STACK REGION KEY
-  sam list stack-outputs --stack-name "$1" --region "$2" --output json \
-    | "$SAM_VENV/bin/python" -c 'import json,sys; print(next((o["OutputValue"] for o in json.load(sys.stdin) if o["OutputKey"] == sys.argv[1]), ""))' "$3"
-}
-cloudfront_url=${2:-$(output "$edge_stack" "$edge_region" CloudFrontUrl)}
-direct_url=$(output "$api_stack" "$api_region" DirectApiUrl)
+cloudfront_url=${2:-$(stack_output "$edge_stack" "$edge_region" CloudFrontUrl)}
+direct_url=$(stack_output "$api_stack" "$api_region" DirectApiUrl)
 [ -n "$cloudfront_url" ] || { echo "smoke: no CloudFrontUrl output (existing distribution): pass the URL" >&2; exit 2; }
 forged="v1;t=$(date +%s);k=forged;s=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 

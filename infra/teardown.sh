@@ -20,9 +20,7 @@ ensure_sam
 read -r api_stack api_region < <(deploy_config stack "$env")
 read -r edge_stack edge_region < <(deploy_config stack "$env-edge")
 
-secret_arn=$(sam list stack-outputs --stack-name "$api_stack" --region "$api_region" --output json 2>/dev/null \
-  | "$SAM_VENV/bin/python" -c 'import json,sys; print(next((o["OutputValue"] for o in json.load(sys.stdin) if o["OutputKey"] == "SecretArn"), ""))' \
-  || true)
+secret_arn=$(stack_output "$api_stack" "$api_region" SecretArn 2>/dev/null || true)
 
 waited=0
 until sam delete --stack-name "$edge_stack" --region "$edge_region" --no-prompts; do

@@ -480,7 +480,8 @@ class Scripts(unittest.TestCase):
         with open(outputs, "w", encoding="utf-8") as f:
             json.dump(self.OUTPUTS, f)
         log = os.path.join(folder, "calls")
-        environment = dict(os.environ, ORIGINSIG_SAM=sam, FAKE_SAM_LOG=log, FAKE_SAM_OUTPUTS=outputs, **env)
+        environment = dict(os.environ, ORIGINSIG_SAM=sam, FAKE_SAM_LOG=log, FAKE_SAM_OUTPUTS=outputs,
+                           NO_PROXY="127.0.0.1", no_proxy="127.0.0.1", **env)
         run = subprocess.run(["bash", os.path.join(ROOT, "infra", script)], capture_output=True, text=True,
                              env=environment, check=False, timeout=120)
         calls = []
@@ -518,6 +519,47 @@ class Scripts(unittest.TestCase):
             self.assertEqual(deletes, ["originsig-edge"] * 3 + ["originsig"], "edge first, retried; the API-region stack last")
             self.assertIn("replicas", run.stderr)
             self.assertIn("secret:originsig/keys-AbCdEf", run.stdout, "names the retained secret")
+
+    def test_smoke_checks_the_three_answers(self):
+        import http.server
+        import threading
+
+        open_api = {"value": False}
+
+        class Api(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 (http.server's name)
+                if self.path.startswith("/cf/"):
+                    status = 200
+                elif open_api["value"]:
+                    status = 200  # a bypassable API: the smoke test must fail
+                else:
+                    status = 403 if self.headers.get("x-originsig") else 401
+                self.send_response(status)
+                self.send_header("content-length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Api)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        outputs = copy.deepcopy(self.OUTPUTS)
+        outputs["originsig"].append({"OutputKey": "DirectApiUrl", "OutputValue": f"{base}/direct/"})
+        outputs["originsig-edge"] = [{"OutputKey": "CloudFrontUrl", "OutputValue": f"{base}/cf/"}]
+        original, self.OUTPUTS = self.OUTPUTS, outputs
+        try:
+            with tempfile.TemporaryDirectory() as folder:
+                run, _ = self.run_script("smoke.sh", folder)
+                self.assertEqual(run.returncode, 0, run.stdout + run.stderr)
+                self.assertEqual(run.stdout.count("ok    "), 3, run.stdout)
+                open_api["value"] = True
+                run, _ = self.run_script("smoke.sh", folder)
+                self.assertEqual(run.returncode, 1, run.stdout)
+                self.assertIn("FAIL  direct, no signature", run.stdout)
+        finally:
+            self.OUTPUTS = original
+            server.shutdown()
 
     def test_teardown_gives_up_without_touching_the_api_region_stack(self):
         with tempfile.TemporaryDirectory() as folder:
