@@ -15,7 +15,7 @@
 
 mod common;
 
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use aws_sdk_secretsmanager::primitives::Blob;
@@ -340,14 +340,6 @@ async fn the_rotation_lambda_without_the_tag_still_guards() {
     assert!(rotation::stored_ring(&store).await.unwrap().pending.is_none());
 }
 
-fn originsig(moto: &MotoServer, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_originsig"))
-        .args(args)
-        .envs(moto.env())
-        .output()
-        .unwrap()
-}
-
 /// A key id reused with other bytes (authorizers refuse such a ring): `status` says so and exits
 /// 3, `sign` refuses (exit 3), `rotate` does not replace the conflicting AWSPENDING (exit 4).
 #[tokio::test]
@@ -360,11 +352,11 @@ async fn a_reused_key_id_is_seen_by_status_sign_and_rotate() {
         .put_pending("token-reused-00000000000000000000000000", &key("k-same", 2))
         .await
         .unwrap();
-    let status = originsig(&moto, &["status", "--secret-id", "faults/reused"]);
+    let status = common::originsig(&moto, &["status", "--secret-id", "faults/reused"]);
     let text = String::from_utf8_lossy(&status.stdout).to_string() + &String::from_utf8_lossy(&status.stderr);
     assert_eq!(status.status.code(), Some(3), "{text}");
     assert!(text.contains("PROBLEM") && text.contains("k-same"), "{text}");
-    let sign = originsig(
+    let sign = common::originsig(
         &moto,
         &[
             "sign",
@@ -380,7 +372,7 @@ async fn a_reused_key_id_is_seen_by_status_sign_and_rotate() {
         "{}",
         String::from_utf8_lossy(&sign.stderr)
     );
-    let rotate = originsig(&moto, &["rotate", "--secret-id", "faults/reused", "--wait", "0"]);
+    let rotate = common::originsig(&moto, &["rotate", "--secret-id", "faults/reused", "--wait", "0"]);
     assert_eq!(
         rotate.status.code(),
         Some(4),

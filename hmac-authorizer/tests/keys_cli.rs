@@ -11,6 +11,7 @@
 )]
 
 mod common;
+use common::text;
 
 use std::process::{Command, Output};
 
@@ -30,14 +31,6 @@ fn originsig(moto: Option<&MotoServer>, args: &[&str]) -> Output {
         command.envs(moto.env());
     }
     command.output().unwrap()
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
 }
 
 fn status(moto: &MotoServer, secret: &str) -> Value {

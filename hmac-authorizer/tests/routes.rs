@@ -10,7 +10,7 @@
     clippy::indexing_slicing
 )]
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use aws_sdk_apigatewayv2::types::{AuthorizationType, AuthorizerType, ProtocolType};
 use aws_sdk_apigatewayv2::Client;
@@ -18,27 +18,14 @@ use originsig_hmac_authorizer::aws::config_loader;
 use originsig_hmac_authorizer::timing::TOOL_CALLS;
 use originsig_tests::moto::MotoServer;
 
-fn originsig(moto: &MotoServer, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_originsig"))
-        .args(args)
-        .envs(moto.env())
-        .output()
-        .unwrap()
-}
+mod common;
+use common::{originsig, text};
 
 /// `originsig routes VERB --api-id API EXTRA…`
 fn routes(moto: &MotoServer, verb: &str, api: &str, extra: &[&str]) -> Output {
     let mut args = vec!["routes", verb, "--api-id", api];
     args.extend_from_slice(extra);
     originsig(moto, &args)
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
 }
 
 async fn client(moto: &MotoServer) -> Client {

@@ -1,11 +1,14 @@
 //! Set-up shared by the authorizer's integration tests and benchmarks.
 
+use std::process::{Command, Output};
+
 use aws_sdk_secretsmanager::Client;
 use originsig_tests::moto::MotoServer;
 
 /// A Secrets Manager client for `moto`, built the way the binaries build theirs
 /// (`originsig_hmac_authorizer::aws::config_loader`, with the CLI's call bounds), with test
 /// credentials.
+#[allow(dead_code, reason = "not every test binary uses it")]
 pub async fn moto_client(moto: &MotoServer) -> Client {
     moto_client_with(moto, originsig_hmac_authorizer::timing::TOOL_CALLS).await
 }
@@ -22,4 +25,24 @@ pub async fn moto_client_with(
         .load()
         .await;
     Client::new(&config)
+}
+
+/// The real `originsig` binary, pointed at `moto` through the standard AWS environment.
+#[allow(dead_code, reason = "not every test binary uses it")]
+pub fn originsig(moto: &MotoServer, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_originsig"))
+        .args(args)
+        .envs(moto.env())
+        .output()
+        .unwrap_or_else(|e| panic!("originsig: {e}"))
+}
+
+/// stdout then stderr of a finished command, as text.
+#[allow(dead_code, reason = "not every test binary uses it")]
+pub fn text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
 }
