@@ -160,17 +160,10 @@ export class OriginSig extends Construct {
     });
 
     // ---------------------------------------------------------------- authorizer
-    const authorizerLogs = new logs.LogGroup(this, "AuthorizerLogs", { retention: logs.RetentionDays.ONE_MONTH });
-    this.authorizerFunction = new lambda.Function(this, "Authorizer", {
+    const authorizer = rustFunction(this, "Authorizer", {
       description: "originsig HMAC authorizer (HTTP API, payload 2.0, simple responses)",
-      runtime: lambda.Runtime.PROVIDED_AL2023,
-      architecture: lambda.Architecture.ARM_64,
-      handler: "bootstrap",
-      code: lambda.Code.fromAsset(path.join(artifacts, "hmac-authorizer", "bootstrap.zip")),
-      memorySize: 128,
+      zip: path.join(artifacts, "hmac-authorizer", "bootstrap.zip"),
       timeout: Duration.seconds(5),
-      logGroup: authorizerLogs,
-      role: ownLogsRole(this, "AuthorizerRole", authorizerLogs),
       environment: {
         ORIGINSIG_SECRET_ID: this.secret.secretArn,
         ORIGINSIG_RESPONSE_MODE: "simple",
@@ -180,6 +173,7 @@ export class OriginSig extends Construct {
         ORIGINSIG_METRICS_DEPLOYMENT: stack.stackName,
       },
     });
+    this.authorizerFunction = authorizer.function;
     this.authorizerFunction.addToRolePolicy(
       new iam.PolicyStatement({ actions: ["secretsmanager:GetSecretValue"], resources: [this.secret.secretArn] }),
     );
@@ -208,17 +202,10 @@ export class OriginSig extends Construct {
     // ---------------------------------------------------------------- rotator
     this.originDomain = props.originDomain ?? `${props.api.apiId}.execute-api.${stack.region}.${Aws.URL_SUFFIX}`;
     this.originPath = props.originPath;
-    const rotatorLogs = new logs.LogGroup(this, "RotatorLogs", { retention: logs.RetentionDays.ONE_MONTH });
-    this.rotator = new lambda.Function(this, "Rotator", {
+    const rotator = rustFunction(this, "Rotator", {
       description: "originsig scheduled rotator (Secrets Manager rotation function)",
-      runtime: lambda.Runtime.PROVIDED_AL2023,
-      architecture: lambda.Architecture.ARM_64,
-      handler: "bootstrap",
-      code: lambda.Code.fromAsset(path.join(artifacts, "key-rotator", "bootstrap.zip")),
-      memorySize: 128,
+      zip: path.join(artifacts, "key-rotator", "bootstrap.zip"),
       timeout: ROTATOR_TIMEOUT,
-      logGroup: rotatorLogs,
-      role: ownLogsRole(this, "RotatorRole", rotatorLogs),
       environment: {
         ORIGINSIG_CACHE_TTL_SECS: String(cacheTtl.toSeconds()),
         ORIGINSIG_EDGE_MAX_STALE_SECS: String(edgeMaxStale.toSeconds()),
@@ -226,6 +213,7 @@ export class OriginSig extends Construct {
         ORIGINSIG_DIRECT_URL: `https://${this.originDomain}${this.originPath ?? ""}/`,
       },
     });
+    this.rotator = rotator.function;
     this.rotator.addToRolePolicy(
       new iam.PolicyStatement({
         actions: [
@@ -405,7 +393,7 @@ export class OriginSig extends Construct {
     readerHandler?.addMetadata("checkov", {
       skip: noDlqVpc("CDK's cross-region parameter reader (a deploy-time custom resource)"),
     });
-    for (const group of [authorizerLogs, rotatorLogs, edgeLogs]) {
+    for (const group of [authorizer.logs, rotator.logs, edgeLogs]) {
       skip(group, [{ id: "CKV_AWS_158", comment: "Logs hold reasons, key ids and times, never key material (tested); CloudWatch's default encryption applies." }]);
     }
     skip(this.secret, [{ id: "CKV_AWS_149", comment: "The aws/secretsmanager key encrypts the secret; a customer-managed key is the user's choice (secret prop)." }]);
@@ -471,9 +459,18 @@ export function skip(construct: IConstruct, checks: { id: string; comment: strin
   resource?.addMetadata("checkov", { skip: checks });
 }
 
-/** A role that may write to one log group only (no AWSLambdaBasicExecutionRole: that allows any group). */
-function ownLogsRole(scope: Construct, id: string, group: logs.ILogGroup): iam.Role {
-  const role = new iam.Role(scope, id, { assumedBy: new iam.ServicePrincipal("lambda.amazonaws.com") });
+/**
+ * One of the Rust binaries (arm64, provided.al2023) with a log group of its own and a role that
+ * may write to that group only (no AWSLambdaBasicExecutionRole: it allows any group). Logical ids:
+ * `<id>`, `<id>Logs`, `<id>Role`.
+ */
+function rustFunction(
+  scope: Construct,
+  id: string,
+  props: { description: string; zip: string; timeout: Duration; environment: Record<string, string> },
+): { function: lambda.Function; logs: logs.LogGroup } {
+  const group = new logs.LogGroup(scope, `${id}Logs`, { retention: logs.RetentionDays.ONE_MONTH });
+  const role = new iam.Role(scope, `${id}Role`, { assumedBy: new iam.ServicePrincipal("lambda.amazonaws.com") });
   role.addToPolicy(
     new iam.PolicyStatement({
       sid: "OwnLogGroupOnly",
@@ -481,7 +478,19 @@ function ownLogsRole(scope: Construct, id: string, group: logs.ILogGroup): iam.R
       resources: [group.logGroupArn],
     }),
   );
-  return role;
+  const created = new lambda.Function(scope, id, {
+    description: props.description,
+    runtime: lambda.Runtime.PROVIDED_AL2023,
+    architecture: lambda.Architecture.ARM_64,
+    handler: "bootstrap",
+    code: lambda.Code.fromAsset(props.zip),
+    memorySize: 128,
+    timeout: props.timeout,
+    logGroup: group,
+    role,
+    environment: props.environment,
+  });
+  return { function: created, logs: group };
 }
 
 /** Refuses an edge bundle built for other values than the construct deploys. */
