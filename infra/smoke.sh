@@ -3,6 +3,9 @@
 #   through CloudFront                         → 2xx (the signer signed, the authorizer allowed)
 #   the API directly, no x-originsig           → 401 (API Gateway, authorizer not invoked)
 #   the API directly, a forged x-originsig     → 403 (the authorizer denied)
+# "Directly" is the rotator's check URL (output RotatorCheckUrl: origin, origin path and the
+# RotatorCheckPath health route), the same route the scheduled rotation checks a new key on;
+# a stack from before that output falls back to DirectApiUrl.
 # With an existing distribution, pass the URL to call through CloudFront: infra/smoke.sh ENV URL.
 #
 #   infra/smoke.sh [ENV [CLOUDFRONT_URL]]
@@ -14,7 +17,8 @@ ensure_sam
 read -r api_stack api_region < <(deploy_config stack "$env")
 read -r edge_stack edge_region < <(deploy_config stack "$env-edge")
 cloudfront_url=${2:-$(stack_output "$edge_stack" "$edge_region" CloudFrontUrl)}
-direct_url=$(stack_output "$api_stack" "$api_region" DirectApiUrl)
+direct_url=$(stack_output "$api_stack" "$api_region" RotatorCheckUrl)
+[ -n "$direct_url" ] || direct_url=$(stack_output "$api_stack" "$api_region" DirectApiUrl)
 [ -n "$cloudfront_url" ] || { echo "smoke: no CloudFrontUrl output (existing distribution): pass the URL" >&2; exit 2; }
 forged="v1;t=$(date +%s);k=forged;s=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 

@@ -384,9 +384,10 @@ class TemplateDefects(unittest.TestCase):
             self.assertEqual(statement(API, role, "OwnLogGroupOnly")["Resource"], {"Fn::Sub": f"${{{group}.Arn}}"})
         for role, sid in [("AuthorizerRole", "DecryptThroughSecretsManagerOnly"), ("RotatorRole", "EncryptAndDecryptThroughSecretsManagerOnly")]:
             self.assertIn("kms:ViaService", json.dumps(statement(API, role, sid)["Condition"]))
-        # The rotator tags with one key, the one the code writes.
-        tag = statement(API, "RotatorRole", "RecordThePromotionTimeOnly")
-        self.assertEqual(tag["Condition"]["ForAllValues:StringEquals"]["aws:TagKeys"], [PROMOTED_AT_TAG])
+        # The rotator tags with the two keys the code writes.
+        tag = statement(API, "RotatorRole", "RecordRotationTagsOnly")
+        failed_test_tag = rust_str_consts("hmac-authorizer/src/store/secrets_manager.rs")["FAILED_TEST_TAG"]
+        self.assertEqual(tag["Condition"]["ForAllValues:StringEquals"]["aws:TagKeys"], [PROMOTED_AT_TAG, failed_test_tag])
         # Invoke permissions name the authorizer (existing API) or the API (demo), never any API.
         existing = props(API, "ExistingApiAuthorizerPermission")["SourceArn"]["Fn::Sub"]
         self.assertTrue(existing.endswith("/authorizers/${ExistingApiAuthorizer}"), existing)

@@ -21,6 +21,7 @@ use crate::checks;
 use crate::rotation::{self, RotationError};
 use crate::store::KeyStore;
 use crate::timing::{seconds_var, Timing};
+use originsig_core::KeyRole;
 
 /// The event Secrets Manager sends.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
@@ -41,13 +42,19 @@ pub struct RotatorConfig {
     /// How long a new key stays PENDING before promotion (default: derived from `timing`).
     pub wait: Duration,
     pub test_url: Option<Url>,
-    pub direct_url: Option<Url>,
+    /// The direct check: a health route of the API, signed as the edge signs it.
+    pub direct: Option<checks::DirectTarget>,
 }
 
 pub const WAIT_SECS: &str = "ORIGINSIG_ROTATION_WAIT_SECS";
 pub const EDGE_MAX_STALE_SECS: &str = "ORIGINSIG_EDGE_MAX_STALE_SECS";
 pub const TEST_URL: &str = "ORIGINSIG_TEST_URL";
+/// `https://<origin><origin path><check path>` (template: `RotatorCheckPath`).
 pub const DIRECT_URL: &str = "ORIGINSIG_DIRECT_URL";
+/// The CloudFront origin path inside `ORIGINSIG_DIRECT_URL` (not part of the uri).
+pub const ORIGIN_PATH: &str = "ORIGINSIG_ORIGIN_PATH";
+/// What the edge signs before the uri (its `gatewayPathPrefix`); unset: the origin path.
+pub const GATEWAY_PATH_PREFIX: &str = "ORIGINSIG_GATEWAY_PATH_PREFIX";
 
 impl RotatorConfig {
     pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Self, crate::config::ConfigError> {
@@ -69,11 +76,23 @@ impl RotatorConfig {
             max_age_secs: seconds_var(&get, crate::config::MAX_AGE_SECS, defaults.max_age_secs)?,
             ..defaults
         };
+        let direct = url(DIRECT_URL)?
+            .map(|url| {
+                let direct = checks::DirectTarget {
+                    url,
+                    origin_path: get(ORIGIN_PATH).unwrap_or_default(),
+                    gateway_path_prefix: get(GATEWAY_PATH_PREFIX),
+                };
+                // Refuse at start what could never be signed, not at the first rotation.
+                direct.target().map_err(|problem| error(DIRECT_URL, problem))?;
+                Ok(direct)
+            })
+            .transpose()?;
         Ok(RotatorConfig {
             wait: Duration::from_secs(seconds_var(&get, WAIT_SECS, timing.propagation_wait().as_secs())?),
             timing,
             test_url: url(TEST_URL)?,
-            direct_url: url(DIRECT_URL)?,
+            direct,
         })
     }
 }
@@ -86,23 +105,33 @@ pub enum RotatorError {
     #[error(transparent)]
     Rotation(#[from] RotationError),
     #[error(
-        "the propagation wait ({wait}s left) does not fit in this invocation ({available}s left): raise the \
-         function timeout or lower {WAIT_SECS}"
+        "the propagation wait ({wait}s left) does not fit in this invocation ({available}s left after keeping \
+         time for the URL checks): lower AuthorizerCacheTtlSeconds to at most the timing model's \
+         maxAuthorizerCacheTtlSecs (`originsig timing --json`), or {WAIT_SECS}"
     )]
     WaitTooLong { wait: u64, available: u64 },
 }
 
-impl From<RotatorError> for lambda_runtime::Diagnostic {
-    fn from(error: RotatorError) -> Self {
-        let error_type = match &error {
+impl RotatorError {
+    /// The error type Lambda records, and the rotator logs as `kind` (the template's
+    /// replication alarm counts `ReplicaBehind`).
+    pub fn kind(&self) -> &'static str {
+        match self {
             RotatorError::UnknownStep(_) => "UnknownStep",
             RotatorError::Rotation(RotationError::TooEarly { .. }) => "RotationTooEarly",
             RotatorError::Rotation(RotationError::CheckFailed(_)) => "RotationTestFailed",
+            RotatorError::Rotation(RotationError::HeldByFailedTest { .. }) => "RotationHeldByFailedTest",
+            RotatorError::Rotation(RotationError::ReplicaBehind { .. }) => "ReplicaBehind",
             RotatorError::Rotation(_) => "RotationFailed",
             RotatorError::WaitTooLong { .. } => "WaitTooLong",
-        };
+        }
+    }
+}
+
+impl From<RotatorError> for lambda_runtime::Diagnostic {
+    fn from(error: RotatorError) -> Self {
         lambda_runtime::Diagnostic {
-            error_type: error_type.to_owned(),
+            error_type: error.kind().to_owned(),
             error_message: error.to_string(),
         }
     }
@@ -135,7 +164,8 @@ pub async fn run_step(
                 ));
             };
             let wait = rotation::remaining_wait(config.wait, pending.created, now);
-            let available = time_left.saturating_sub(Duration::from_secs(10));
+            // The checks after the wait must fit too (timing::ROTATOR_CHECK_BUDGET_SECS).
+            let available = time_left.saturating_sub(config.timing.rotator_after_wait());
             if wait > available {
                 return Err(RotatorError::WaitTooLong {
                     wait: wait.as_secs(),
@@ -143,16 +173,31 @@ pub async fn run_step(
                 });
             }
             tokio::time::sleep(wait).await;
-            if let Some(url) = &config.test_url {
-                checks::check_through_cloudfront(url)
-                    .await
-                    .map_err(RotationError::CheckFailed)?;
-            }
-            if let Some(url) = &config.direct_url {
-                let now = now + wait.as_secs();
-                checks::check_direct(url, &pending.key, now)
-                    .await
-                    .map_err(RotationError::CheckFailed)?;
+            // Replication takes seconds; after the propagation wait a replica without the key
+            // is stuck or failed (Secrets Manager retries the rotation later).
+            rotation::replicas_hold(store, &pending.token, KeyRole::Pending, "the new key").await?;
+            let tested = async {
+                if let Some(url) = &config.test_url {
+                    checks::check_through_cloudfront(url).await?;
+                }
+                if let Some(direct) = &config.direct {
+                    let now = now + wait.as_secs();
+                    checks::check_direct(direct, &pending.key, now, "RotatorCheckPath").await?;
+                }
+                Ok::<(), String>(())
+            };
+            match tested.await {
+                // A test that passes lifts a hold recorded by an earlier failure.
+                Ok(()) => {
+                    let held = store.failed_test().await.map_err(RotationError::from)?;
+                    if held.as_deref() == Some(event.token.as_str()) {
+                        store
+                            .record_failed_test(None)
+                            .await
+                            .map_err(RotationError::from)?;
+                    }
+                }
+                Err(problem) => return Err(rotation::test_failed(store, &pending, problem).await.into()),
             }
             Ok(format!(
                 "key {} may be promoted (waited {}s)",
@@ -161,11 +206,22 @@ pub async fn run_step(
             ))
         }
         "finishSecret" => {
-            if rotation::existing_pending(store, &event.token).await?.is_none() {
+            let Some(pending) = rotation::existing_pending(store, &event.token).await? else {
                 return Ok(format!(
                     "nothing staged under token {}: nothing to finish",
                     event.token
                 ));
+            };
+            // Secrets Manager finishes only after testSecret passed; a hold recorded by a failed
+            // test (here or by `originsig rotate`) still stands until a test passes.
+            let held = store.failed_test().await.map_err(RotationError::from)?;
+            if held.as_deref() == Some(event.token.as_str()) {
+                return Err(RotationError::HeldByFailedTest {
+                    key_id: pending.key.id().to_string(),
+                    version: event.token.clone(),
+                    tag: crate::store::FAILED_TEST_TAG,
+                }
+                .into());
             }
             let promoted = rotation::promote(store, &event.token, now).await?;
             Ok(format!(

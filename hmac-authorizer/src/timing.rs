@@ -94,6 +94,22 @@ impl Timing {
         Duration::from_secs(self.edge_max_stale_secs + self.max_age_secs + self.safety_margin_secs)
     }
 
+    /// The rotator's time budget per invocation after the propagation wait: its reserve plus
+    /// every check request at its timeout (`crate::checks`).
+    pub const fn rotator_after_wait(&self) -> Duration {
+        Duration::from_secs(ROTATOR_RESERVE_SECS + ROTATOR_CHECK_BUDGET_SECS)
+    }
+
+    /// The largest authorizer cache TTL a scheduled rotation fits with: the propagation wait
+    /// (TTL + margin), the URL checks and the reserve all inside [`ROTATOR_TIMEOUT_SECS`]. The
+    /// template's `AuthorizerCacheTtlSeconds` bound and the CDK construct's come from it
+    /// (through `infra/timing.json`).
+    pub const fn max_authorizer_cache_ttl_secs(&self) -> u64 {
+        ROTATOR_TIMEOUT_SECS
+            .saturating_sub(self.safety_margin_secs)
+            .saturating_sub(self.rotator_after_wait().as_secs())
+    }
+
     /// Earliest time a rotation may start after a promotion at `promoted_at` (Unix seconds).
     pub const fn next_safe_rotation(&self, promoted_at: u64) -> u64 {
         promoted_at.saturating_add(self.previous_key_in_use().as_secs())
@@ -130,6 +146,11 @@ impl Timing {
                 "previousKeyInUseSecs".into(),
                 self.previous_key_in_use().as_secs().into(),
             );
+            object.insert("rotatorTimeoutSecs".into(), ROTATOR_TIMEOUT_SECS.into());
+            object.insert(
+                "maxAuthorizerCacheTtlSecs".into(),
+                self.max_authorizer_cache_ttl_secs().into(),
+            );
         }
         #[expect(clippy::expect_used, reason = "invariant stated in the message")]
         let mut text = serde_json::to_string_pretty(&doc).expect("a JSON value serialises");
@@ -137,6 +158,17 @@ impl Timing {
         text
     }
 }
+
+/// The rotation Lambda's timeout (template `RotatorFunction.Timeout`, CDK; Lambda's maximum).
+pub const ROTATOR_TIMEOUT_SECS: u64 = 900;
+
+/// What the rotator keeps back of an invocation for its own calls and answer.
+pub const ROTATOR_RESERVE_SECS: u64 = 10;
+
+/// The URL checks after the wait, at most: the CloudFront check and the direct check's requests,
+/// each bounded by [`crate::checks::CHECK_TIMEOUT`].
+pub const ROTATOR_CHECK_BUDGET_SECS: u64 =
+    (crate::checks::DIRECT_CHECK_REQUESTS + 1) * crate::checks::CHECK_TIMEOUT.as_secs();
 
 /// The calls of the CLI and the rotation Lambda: a few attempts, each bounded, so an endpoint
 /// that accepts connections but never answers fails the command instead of hanging it.
@@ -175,6 +207,16 @@ mod tests {
         assert_eq!(t.propagation_wait(), Duration::from_secs(330));
         assert_eq!(t.previous_key_in_use(), Duration::from_secs(3_690));
         assert_eq!(t.next_safe_rotation(1_000), 4_690);
+        // 900 s timeout - 30 s margin - 10 s reserve - 4 checks of 15 s.
+        assert_eq!(t.max_authorizer_cache_ttl_secs(), 800);
+        let fits = Timing {
+            authorizer_cache_ttl_secs: t.max_authorizer_cache_ttl_secs(),
+            ..t
+        };
+        assert_eq!(
+            (fits.propagation_wait() + fits.rotator_after_wait()).as_secs(),
+            ROTATOR_TIMEOUT_SECS
+        );
     }
 
     /// `infra/timing.json` is what `originsig timing --json` prints: regenerate it with

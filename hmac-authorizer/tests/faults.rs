@@ -82,12 +82,16 @@ async fn an_interrupted_promotion_keeps_the_guard_armed() {
         .create(&rotation::new_key(now()).unwrap(), "test")
         .await
         .unwrap();
-    let first = rotation::start(&store, &timing, now(), false).await.unwrap();
+    let (first, _) = rotation::start(&store, &timing, now(), rotation::Overrides::NONE)
+        .await
+        .unwrap();
     rotation::promote(&store, &first.token, now()).await.unwrap();
     tokio::time::sleep(Duration::from_millis(3500)).await;
 
     // The second rotation is allowed; its promotion is interrupted at the record.
-    let second = rotation::start(&store, &timing, now(), false).await.unwrap();
+    let (second, _) = rotation::start(&store, &timing, now(), rotation::Overrides::NONE)
+        .await
+        .unwrap();
     let before = rotation::stored_ring(&store).await.unwrap();
     proxy.set(Some("TagResource"), Fault::Drop);
     let interrupted = rotation::promote(&store, &second.token, now()).await;
@@ -106,7 +110,9 @@ async fn an_interrupted_promotion_keeps_the_guard_armed() {
 
     // A plain rotate resumes and finishes it; the one after is too early.
     proxy.clear();
-    let resumed = rotation::start(&store, &timing, now(), false).await.unwrap();
+    let (resumed, _) = rotation::start(&store, &timing, now(), rotation::Overrides::NONE)
+        .await
+        .unwrap();
     assert!(resumed.resumed);
     assert_eq!(resumed.token, second.token);
     let promoted = rotation::promote(&store, &resumed.token, now()).await.unwrap();
@@ -115,7 +121,7 @@ async fn an_interrupted_promotion_keeps_the_guard_armed() {
         *first.key.id(),
         "the demoted key still verifies"
     );
-    let early = rotation::start(&store, &timing, now(), false).await;
+    let early = rotation::start(&store, &timing, now(), rotation::Overrides::NONE).await;
     assert!(matches!(early, Err(RotationError::TooEarly { .. })), "{early:?}");
 }
 

@@ -59,7 +59,11 @@ fn init_rotate_status_end_to_end() {
     assert_eq!(again.status.code(), Some(3), "init never overwrites");
     assert!(text(&again).contains("already exists"));
 
-    let out = originsig(Some(&moto), &["rotate", "--secret-id", "e2e/keys", "--wait", "1"]);
+    // A wait below the propagation wait needs --force (docs/operations.md).
+    let out = originsig(
+        Some(&moto),
+        &["rotate", "--secret-id", "e2e/keys", "--wait", "1", "--force"],
+    );
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("next rotation safe at"));
     let after = status(&moto, "e2e/keys");
@@ -115,6 +119,7 @@ fn interrupted_after_staging_resumes_the_same_key() {
             "e2e/resume",
             "--wait",
             "0",
+            "--force",
             "--test-url",
             "http://127.0.0.1:9/",
         ],
@@ -129,11 +134,17 @@ fn interrupted_after_staging_resumes_the_same_key() {
     assert_eq!(key_with(&now, "AWSPENDING").as_deref(), Some(pending.as_str()));
     assert_eq!(now["versions"].as_array().unwrap().len(), 2);
 
+    // The failed test holds the key: promoting it without the test needs --force, which says so.
     let done = originsig(
         Some(&moto),
-        &["rotate", "--secret-id", "e2e/resume", "--wait", "0"],
+        &["rotate", "--secret-id", "e2e/resume", "--wait", "0", "--force"],
     );
     assert!(done.status.success(), "{}", text(&done));
+    assert!(
+        text(&done).contains("--force overrode the recorded failed test"),
+        "{}",
+        text(&done)
+    );
     assert_eq!(
         key_with(&status(&moto, "e2e/resume"), "AWSCURRENT").as_deref(),
         Some(pending.as_str())
@@ -149,7 +160,9 @@ async fn interrupted_during_promotion_finishes_idempotently() {
         .await
         .unwrap();
     let timing = Timing::DEFAULT;
-    let pending = rotation::start(&store, &timing, 1000, false).await.unwrap();
+    let (pending, _) = rotation::start(&store, &timing, 1000, rotation::Overrides::NONE)
+        .await
+        .unwrap();
     // Crash after the label moved but before the time was recorded:
     store.promote(&pending.token).await.unwrap();
     let promoted = rotation::promote(&store, &pending.token, 2000).await.unwrap();
@@ -305,9 +318,11 @@ fn key_file_store_init_rotate_sign_verify() {
         ],
     );
     assert!(ok.status.success(), "{}", text(&ok));
-    assert!(originsig(None, &["rotate", "--key-file", f, "--wait", "0"])
-        .status
-        .success());
+    assert!(
+        originsig(None, &["rotate", "--key-file", f, "--wait", "0", "--force"])
+            .status
+            .success()
+    );
     // The old key still verifies as AWSPREVIOUS.
     let previous = originsig(
         None,

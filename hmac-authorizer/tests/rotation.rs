@@ -209,7 +209,7 @@ async fn rotation_under_traffic_has_zero_false_denials() {
     let rotation_done = Arc::clone(&done);
     let rotation = tokio::spawn(async move {
         tokio::time::sleep(Duration::from_millis(500)).await;
-        let pending = rotation::start(&rotation_store, &timing, now(), false)
+        let (pending, _) = rotation::start(&rotation_store, &timing, now(), rotation::Overrides::NONE)
             .await
             .unwrap();
         tokio::time::sleep(propagation_wait).await;
@@ -267,7 +267,11 @@ async fn rotation_under_traffic_has_zero_false_denials() {
 
     // After the next rotation, the first key is dropped: it no longer verifies anywhere.
     let old_header = sign(&target, &first, UnixSeconds::new(now())).render();
-    let pending = rotation::start(&store, &timing, now(), true).await.unwrap();
+    let force = rotation::Overrides {
+        force: true,
+        ..rotation::Overrides::NONE
+    };
+    let (pending, _) = rotation::start(&store, &timing, now(), force).await.unwrap();
     rotation::promote(&store, &pending.token, now()).await.unwrap();
     assert_ne!(&promoted.new_key_id, first.id());
     tokio::time::sleep(Duration::from_millis(1600)).await;

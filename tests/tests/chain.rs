@@ -444,6 +444,8 @@ async fn rotation_under_traffic_gives_zero_non_2xx() {
                 "e2e/rotation",
                 "--wait",
                 "3",
+                // Below the propagation wait (31 s): the test's short caches make it safe.
+                "--force",
                 "--authorizer-cache-ttl",
                 "1",
                 "--edge-max-stale",

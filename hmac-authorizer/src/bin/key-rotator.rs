@@ -1,7 +1,8 @@
 //! The scheduled rotator Lambda (Secrets Manager rotation function, `provided.al2023`).
 //! Configuration: `ORIGINSIG_ROTATION_WAIT_SECS`, `ORIGINSIG_CACHE_TTL_SECS`,
 //! `ORIGINSIG_EDGE_MAX_STALE_SECS`, `ORIGINSIG_MAX_AGE_SECS`, `ORIGINSIG_TEST_URL`,
-//! `ORIGINSIG_DIRECT_URL`, `ORIGINSIG_LOG_LEVEL` (README.md).
+//! `ORIGINSIG_DIRECT_URL`, `ORIGINSIG_ORIGIN_PATH`, `ORIGINSIG_GATEWAY_PATH_PREFIX`,
+//! `ORIGINSIG_LOG_LEVEL` (docs/operations.md).
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -34,7 +35,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             let result = run_step(&store, &config, &event.payload, now, time_left).await;
             match &result {
                 Ok(what) => tracing::info!(step = %event.payload.step, secret = %event.payload.secret_id, "{what}"),
-                Err(error) => tracing::error!(step = %event.payload.step, secret = %event.payload.secret_id, error = %error, "rotation step failed"),
+                Err(error) => tracing::error!(step = %event.payload.step, secret = %event.payload.secret_id, kind = error.kind(), error = %error, "rotation step failed"),
             }
             result.map(|what| serde_json::json!({ "step": event.payload.step, "result": what }))
         }

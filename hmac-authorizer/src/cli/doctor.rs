@@ -6,6 +6,11 @@
 //! the deployment itself: it sends the same direct request once per candidate prefix, each
 //! signed with the AWSCURRENT key for that candidate, and reports which one the authorizer
 //! allows. Only the signature differs between the requests.
+//!
+//! "Allows" is decided only on evidence ([`checks::classify`]): a request signed with a key no
+//! label holds must first get API Gateway's deny; a candidate whose answer is that same deny was
+//! denied, one answered before the authorizer (429, 413, 414, 400, 502–504) proves nothing, and
+//! any other answer (the backend's, whatever its status) passed the authorizer.
 
 use std::time::Duration;
 
@@ -13,6 +18,7 @@ use clap::Args;
 use originsig_core::{sign, RequestTarget, UnixSeconds, HEADER_NAME};
 
 use super::{now_unix, usable_ring, with_store, ApiKindArg, CliError, KeySourceArgs, RegionArgs, UrlParts};
+use crate::checks::{self, Answer, Verdict};
 use crate::rotation::stored_ring;
 use crate::store::ReadRing;
 
@@ -26,8 +32,8 @@ Exit codes:
   0  the edge's default (the origin path) is what API Gateway shows
   2  usage error (bad arguments, or the API could not be reached)
   3  key store error (AWS, permissions, no answer, missing, malformed or conflicting keys)
-  4  another prefix is (the report names the --gateway-path-prefix to build the edge bundle
-     with), or none is")]
+  4  another prefix is (the report names the GatewayPathPrefix to set in infra/samconfig.toml
+     and the redeploy command), none is, or the answers are no evidence (429, 413, 414, ...)")]
 pub struct DoctorArgs {
     #[command(flatten)]
     source: KeySourceArgs,
@@ -50,19 +56,18 @@ pub struct DoctorArgs {
     /// (HOST:ADDRESS; the port stays the URL's).
     #[arg(long, value_name = "HOST:ADDRESS")]
     resolve: Option<String>,
+    /// The samconfig environment (infra/samconfig.toml), to name its section in the action.
+    #[arg(long, value_name = "NAME")]
+    env: Option<String>,
 }
 
-/// What the API answered for one candidate prefix.
+/// What the API answered for one candidate prefix, judged against the unknown key's answer
+/// ([`checks::classify`], the rotation tests' classifier).
 #[derive(Debug)]
 struct Probe {
     prefix: String,
     status: u16,
-}
-
-impl Probe {
-    fn allowed(&self) -> bool {
-        !matches!(self.status, 401 | 403 | 404) && self.status < 500
-    }
+    verdict: Verdict,
 }
 
 fn candidates(origin_path: &str, stage: Option<&str>) -> Vec<String> {
@@ -110,7 +115,14 @@ pub async fn run(args: DoctorArgs) -> Result<(), CliError> {
             ))
         })?;
     let uri = if uri.is_empty() { "/" } else { uri };
-    let ring = with_store!(args.source.open(&args.region).await, store => usable_ring(store.location(), &stored_ring(&store).await?)?);
+    let (ring, replicas) = with_store!(args.source.open(&args.region).await, store => {
+        let stored = stored_ring(&store).await?;
+        let replicas = super::status::replica_states(&store, &stored).await?;
+        (usable_ring(store.location(), &stored)?, replicas)
+    });
+    // Edges in a replica region sign with what their replica holds.
+    super::status::print_replicas(&replicas);
+    let replica_behind = replicas.iter().find(|(r, has)| !r.in_sync() || !has);
     let key = ring.signing_key();
     let client = client(args.resolve.as_deref())?;
     let send = |header: Option<String>| {
@@ -120,42 +132,53 @@ pub async fn run(args: DoctorArgs) -> Result<(), CliError> {
         }
         let url = args.direct_url.clone();
         async move {
-            request
+            let response = request
                 .send()
                 .await
-                .map(|r| r.status().as_u16())
-                .map_err(|e| CliError::Usage(format!("GET {url}: {}", crate::aws::with_causes(&e))))
+                .map_err(|e| CliError::Usage(format!("GET {url}: {}", crate::aws::with_causes(&e))))?;
+            let status = response.status().as_u16();
+            let body = response.text().await.unwrap_or_default();
+            Ok::<_, CliError>(Answer { status, body })
         }
+    };
+    let sign_for = |prefix: &str, key: &originsig_core::SigningKey| {
+        let target =
+            RequestTarget::from_edge("GET", &parts.host, prefix, uri, parts.query, args.api_kind.into())
+                .map_err(|e| {
+                    CliError::Usage(format!(
+                        "{} cannot be signed with prefix {prefix:?}: {e}",
+                        args.direct_url
+                    ))
+                })?;
+        Ok::<_, CliError>(sign(&target, key, UnixSeconds::new(now_unix())).render())
     };
 
     let unsigned = send(None).await?;
     println!(
-        "unsigned request: {unsigned} {}",
-        if matches!(unsigned, 401 | 403) {
+        "unsigned request: {} {}",
+        unsigned.status,
+        if matches!(unsigned.status, 401 | 403) {
             "(refused: good)"
         } else {
             "(NOT refused: is the authorizer attached to this route?)"
         }
     );
+    // The reference for "denied": a key no label holds, signed for the origin path.
+    let control = send(Some(sign_for(&args.origin_path, &checks::control_key())?)).await?;
+    println!(
+        "signed with an unknown key: {} (must be API Gateway's deny, 403)",
+        control.status
+    );
+    if let Err(problem) = checks::check_control(&args.direct_url, &control, "--direct-url") {
+        println!("\nno evidence: {problem}");
+        return Err(CliError::CheckFailed(problem));
+    }
     let mut probes = Vec::new();
     for prefix in candidates(&args.origin_path, args.stage.as_deref()) {
-        let target = RequestTarget::from_edge(
-            "GET",
-            &parts.host,
-            &prefix,
-            uri,
-            parts.query,
-            args.api_kind.into(),
-        )
-        .map_err(|e| {
-            CliError::Usage(format!(
-                "{} cannot be signed with prefix {prefix:?}: {e}",
-                args.direct_url
-            ))
-        })?;
-        let header = sign(&target, key, UnixSeconds::new(now_unix())).render();
+        let answer = send(Some(sign_for(&prefix, key)?)).await?;
         probes.push(Probe {
-            status: send(Some(header)).await?,
+            verdict: checks::classify(&answer, &control),
+            status: answer.status,
             prefix,
         });
     }
@@ -166,32 +189,47 @@ pub async fn run(args: DoctorArgs) -> Result<(), CliError> {
         } else {
             probe.prefix.clone()
         };
-        let verdict = match probe.status {
-            _ if probe.allowed() => "allowed: API Gateway shows this prefix",
-            403 => "denied",
-            404 => "no route: pick a URL that reaches a GET route",
-            401 => "no signature reached the authorizer",
-            _ => "error",
+        let verdict = match &probe.verdict {
+            Verdict::Accepted => "accepted by the authorizer: API Gateway shows this prefix".to_owned(),
+            Verdict::Denied => "denied (the same answer as the unknown key)".to_owned(),
+            Verdict::AuthorizerError => "authorizer error (500): no evidence".to_owned(),
+            Verdict::Inconclusive(reason) => format!("no evidence: {reason}"),
         };
         println!("{shown:<24} {:<7} {verdict}", probe.status);
     }
-    let allowed: Vec<&Probe> = probes.iter().filter(|p| p.allowed()).collect();
-    match allowed.first() {
+    let accepted: Vec<&Probe> = probes.iter().filter(|p| p.verdict == Verdict::Accepted).collect();
+    let env = args.env.as_deref().unwrap_or("<env>");
+    if let (Some(_), Some((replica, _))) = (accepted.first(), replica_behind) {
+        println!("\naction: the replica in {} is {} without the current key: edges there sign with an old key; check the replica, its KMS key and the replication alarm", replica.region, replica.status);
+        return Err(CliError::CheckFailed(format!(
+            "the replica in {} is behind",
+            replica.region
+        )));
+    }
+    match accepted.first() {
         Some(probe) if probe.prefix == args.origin_path => {
-            println!("\nok: the edge's default (the origin path {:?}) is what API Gateway shows; build the edge bundle without --gateway-path-prefix", args.origin_path);
+            println!("\nok: the edge's default (the origin path {:?}) is what API Gateway shows; keep GatewayPathPrefix = \"(origin path)\" in [{env}-edge.deploy.parameters.parameter_overrides] (no --gateway-path-prefix)", args.origin_path);
             Ok(())
         }
         Some(probe) => {
             println!(
-                "\naction: API Gateway shows {:?} before the uri, not the origin path {:?}: build the edge bundle with --gateway-path-prefix '{}'",
-                probe.prefix, args.origin_path, probe.prefix
+                "\naction: API Gateway shows {:?} before the uri, not the origin path {:?}: set GatewayPathPrefix = \"{}\" in \
+                 [{env}-edge.deploy.parameters.parameter_overrides] of infra/samconfig.toml (the edge bundle's \
+                 --gateway-path-prefix '{}'), then redeploy: infra/build.sh {env} && infra/deploy.sh {env}",
+                probe.prefix, args.origin_path, probe.prefix, probe.prefix
             );
             Err(CliError::CheckFailed(
                 "the edge's default path prefix would be denied".into(),
             ))
         }
+        None if probes.iter().any(|p| p.verdict != Verdict::Denied) => {
+            println!("\nno evidence: some answers came from API Gateway before (or instead of) the authorizer; run the doctor again later");
+            Err(CliError::CheckFailed(
+                "no candidate prefix was shown to be accepted".into(),
+            ))
+        }
         None => {
-            println!("\nnone of the prefixes was allowed: check the key (`originsig status`), the --origin-path, the route, and the authorizer's deny logs");
+            println!("\nnone of the prefixes was accepted: check the key (`originsig status`), the --origin-path, and the authorizer's deny logs");
             Err(CliError::CheckFailed("no candidate prefix was allowed".into()))
         }
     }

@@ -5,6 +5,7 @@
 
 mod doctor;
 mod init;
+mod rollback;
 mod rotate;
 mod routes;
 mod sign;
@@ -54,6 +55,8 @@ enum Command {
     Init(init::InitArgs),
     /// Rotate the key: stage it AWSPENDING, wait for authorizers, test, promote.
     Rotate(rotate::RotateArgs),
+    /// Move AWSCURRENT back to the AWSPREVIOUS key (both keep verifying); no AWS CLI needed.
+    Rollback(rollback::RollbackArgs),
     /// Show versions, staging labels, key ids, ages and the next safe rotation time.
     Status(status::StatusArgs),
     /// Sign a request with the AWSCURRENT key: print the header or a ready curl command.
@@ -305,6 +308,7 @@ pub async fn main() -> ExitCode {
     let result = match cli.command {
         Command::Init(args) => init::run(args).await,
         Command::Rotate(args) => rotate::run(args).await,
+        Command::Rollback(args) => rollback::run(args).await,
         Command::Status(args) => status::run(args).await,
         Command::Sign(args) => sign::run(args).await,
         Command::Verify(args) => verify::run(args).await,

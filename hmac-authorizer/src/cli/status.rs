@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::{human, now_unix, utc, with_store, CliError, GuardArgs, KeySourceArgs, RegionArgs};
 use crate::rotation::{self, stored_ring, RotationError};
-use crate::store::{KeyVersion, ReadRing, StoreError};
+use crate::store::{KeyStore, KeyVersion, ReadRing, Replica, StoreError};
 
 #[derive(Debug, Args)]
 #[command(after_help = super::EXIT_CODES)]
@@ -35,18 +35,25 @@ fn describe(version: &KeyVersion, now: u64) -> serde_json::Value {
 pub async fn run(args: StatusArgs) -> Result<(), CliError> {
     let timing = args.guard.timing();
     let now = now_unix();
-    let (name, ring, promoted_at, guard) = with_store!(args.source.open(&args.region).await, store => {
+    let (name, ring, promoted_at, guard, replicas, failed_test) = with_store!(args.source.open(&args.region).await, store => {
         let ring = stored_ring(&store).await?;
         let promoted_at = rotation::last_promotion(&store, &ring).await?;
         let guard = rotation::guard(&store, &ring, &timing, now).await;
-        (store.location(), ring, promoted_at, guard)
+        let replicas = replica_states(&store, &ring).await?;
+        let failed_test = store.failed_test().await?;
+        (store.location(), ring, promoted_at, guard, replicas, failed_test)
     });
-    let next_safe = match guard {
-        Ok(()) => now,
-        Err(RotationError::TooEarly { safe_at, .. }) => safe_at,
+    let (next_safe, replica_behind) = match guard {
+        Ok(()) => (now, None),
+        Err(RotationError::TooEarly { safe_at, .. }) => (safe_at, None),
+        Err(behind @ RotationError::ReplicaBehind { .. }) => (now, Some(behind.to_string())),
         Err(other) => return Err(other.into()),
     };
+    // A recorded failed test counts only for the version still pending.
+    let held = failed_test.filter(|v| ring.pending.as_ref().is_some_and(|p| p.version_id == *v));
     // What authorizers would make of the labels: a conflict or a bad AWSCURRENT breaks them.
+    // An invalid AWSPENDING is left out by authorizers, but no rotation can resume it: a store
+    // problem too (exit 3), with `rotate --replace-pending` as the way out.
     let problem = match rotation::verifying_ring(&ring) {
         None => ring
             .current
@@ -54,7 +61,11 @@ pub async fn run(args: StatusArgs) -> Result<(), CliError> {
             .and_then(|c| c.key.as_ref().err())
             .map(|e| ("AWSCURRENT", e.clone())),
         Some(Err(conflict)) => Some(("the key ring", conflict)),
-        Some(Ok(_)) => None,
+        Some(Ok(_)) => ring
+            .pending
+            .as_ref()
+            .and_then(|p| p.key.as_ref().err())
+            .map(|e| ("AWSPENDING", e.clone())),
     };
     let versions: Vec<&KeyVersion> = [&ring.current, &ring.pending, &ring.previous]
         .into_iter()
@@ -67,7 +78,15 @@ pub async fn run(args: StatusArgs) -> Result<(), CliError> {
             "versions": versions.iter().map(|v| describe(v, now)).collect::<Vec<_>>(),
             "lastPromotion": promoted_at,
             "nextSafeRotation": next_safe,
-            "rotationInProgress": ring.pending.is_some(),
+            "rotationInProgress": ring.pending.as_ref().is_some_and(|p| p.key.is_ok()),
+            "heldByFailedTest": held,
+            "replicas": replicas.iter().map(|(r, has)| json!({
+                "region": r.region,
+                "status": r.status,
+                "message": r.message,
+                "hasCurrentVersion": has,
+            })).collect::<Vec<_>>(),
+            "replicaBehind": replica_behind,
             "problem": problem.as_ref().map(|(label, e)| format!("{label}: {e}")),
         });
         #[expect(clippy::expect_used, reason = "invariant stated in the message")]
@@ -75,8 +94,22 @@ pub async fn run(args: StatusArgs) -> Result<(), CliError> {
         println!("{text}");
     } else {
         print_text(&name, &versions, &ring, promoted_at, next_safe, now);
-        if let Some((label, e)) = &problem {
-            println!("PROBLEM: {label}: {e} — authorizers cannot use this key ring");
+        print_replicas(&replicas);
+        if let Some(behind) = &replica_behind {
+            println!("the next rotation waits: {behind}");
+        }
+        if let Some(version) = &held {
+            println!(
+                "a rotation test failed for the pending version {version}: `originsig rotate` with the test URLs \
+                 promotes it once they pass (or --force)"
+            );
+        }
+        match &problem {
+            Some(("AWSPENDING", e)) => println!(
+                "PROBLEM: AWSPENDING: {e} — no rotation can resume it; replace it with `originsig rotate --replace-pending`"
+            ),
+            Some((label, e)) => println!("PROBLEM: {label}: {e} — authorizers cannot use this key ring"),
+            None => {}
         }
     }
     match problem {
@@ -124,7 +157,7 @@ fn print_text(
         ),
         None => println!("last promotion: not recorded"),
     }
-    if ring.pending.is_some() {
+    if ring.pending.as_ref().is_some_and(|p| p.key.is_ok()) {
         println!("a rotation is in progress: `originsig rotate` resumes it");
     } else if next_safe > now {
         println!(
@@ -134,5 +167,50 @@ fn print_text(
         );
     } else {
         println!("a rotation may start now");
+    }
+}
+
+/// Each replica region's state, and whether the AWSCURRENT version is readable there with its
+/// label (what an edge reading that replica signs with).
+pub(super) async fn replica_states(
+    store: &impl KeyStore,
+    ring: &rotation::StoredRing,
+) -> Result<Vec<(Replica, bool)>, StoreError> {
+    let mut out = Vec::new();
+    for replica in store.replicas().await? {
+        let has = match &ring.current {
+            Some(current) => {
+                store
+                    .replica_has(
+                        &replica.region,
+                        &current.version_id,
+                        originsig_core::KeyRole::Current,
+                    )
+                    .await?
+            }
+            None => false,
+        };
+        out.push((replica, has));
+    }
+    Ok(out)
+}
+
+pub(super) fn print_replicas(replicas: &[(Replica, bool)]) {
+    for (replica, has) in replicas {
+        println!(
+            "replica {}: {}{}; AWSCURRENT {}",
+            replica.region,
+            replica.status,
+            replica
+                .message
+                .as_deref()
+                .map(|m| format!(" ({m})"))
+                .unwrap_or_default(),
+            if *has {
+                "readable there"
+            } else {
+                "NOT readable there yet"
+            }
+        );
     }
 }

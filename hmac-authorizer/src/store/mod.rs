@@ -12,7 +12,7 @@ use originsig_core::{KeyError, KeyRing, KeyRole, SigningKey};
 use thiserror::Error;
 
 pub use file::KeyFileStore;
-pub use secrets_manager::{SecretsManagerStore, PROMOTED_AT_TAG};
+pub use secrets_manager::{SecretsManagerStore, FAILED_TEST_TAG, PROMOTED_AT_TAG, REPLICA_IN_SYNC};
 
 /// One stored key version.
 #[derive(Debug, Clone)]
@@ -105,6 +105,64 @@ pub trait KeyStore: ReadRing {
     fn last_promotion(&self) -> impl Future<Output = Result<Option<u64>, StoreError>> + Send;
     /// Records a promotion time.
     fn record_promotion(&self, at: u64) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// The version id whose rotation test failed last, if one is recorded (a promotion of that
+    /// version then needs the test to pass, or `--force`). A store that cannot record it (the
+    /// key file of the local chain) has none.
+    fn failed_test(&self) -> impl Future<Output = Result<Option<String>, StoreError>> + Send {
+        async { Ok(None) }
+    }
+    /// Records that the rotation test of `version` failed (`None`: clears the record after a
+    /// test passed).
+    fn record_failed_test(
+        &self,
+        version: Option<&str>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        let _ = version;
+        async { Ok(()) }
+    }
+    /// Moves AWSCURRENT back to the AWSPREVIOUS version `previous` (the current version becomes
+    /// AWSPREVIOUS). Only Secrets Manager can; the key file is edited by hand.
+    fn roll_back(&self, previous: &str) -> impl Future<Output = Result<(), StoreError>> + Send {
+        let _ = previous;
+        let location = self.location();
+        async move {
+            Err(StoreError::File {
+                path: location,
+                problem:
+                    "a key file cannot be rolled back by `originsig`; swap `current` and `previous` by hand"
+                        .to_owned(),
+            })
+        }
+    }
+    /// Each replica region of the store and its replication state (none for a key file).
+    fn replicas(&self) -> impl Future<Output = Result<Vec<Replica>, StoreError>> + Send {
+        async { Ok(Vec::new()) }
+    }
+    /// Whether `version` can be read in the replica `region` with `role`'s label on it.
+    fn replica_has(
+        &self,
+        region: &str,
+        version: &str,
+        role: KeyRole,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        let _ = (region, version, role);
+        async { Ok(true) }
+    }
+}
+
+/// One replica region of a secret, as `DescribeSecret` reports it (`ReplicationStatus`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Replica {
+    pub region: String,
+    /// `InSync`, `InProgress` or `Failed` (Secrets Manager's words).
+    pub status: String,
+    pub message: Option<String>,
+}
+
+impl Replica {
+    pub fn in_sync(&self) -> bool {
+        self.status == REPLICA_IN_SYNC
+    }
 }
 
 /// What a store found under one label: nothing, or a value that is or is not a valid key.

@@ -1,7 +1,17 @@
 //! Secrets Manager as a store: one secret, one key per version, roles by staging label
 //! (SPEC.md §7). The time of the last promotion is kept in the tag `originsig:promoted-at`
-//! (Unix seconds).
+//! (Unix seconds), the version whose rotation test failed in `originsig:failed-test`. The
+//! rotator's `TagResource` right is limited to these two tag keys (infra/api-region.yaml, the CDK
+//! construct; a test holds them to these constants).
+//!
+//! Replicas: `DescribeSecret`'s `ReplicationStatus` gives each replica region's state
+//! (`InSync`, `InProgress`, `Failed`; "ReplicationStatusType", Secrets Manager API Reference,
+//! <https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_ReplicationStatusType.html>).
+//! `InSync` is documented as "the replica was created", not as "holds the newest version", so
+//! before a promotion the rotation also reads the version in each replica region
+//! ([`KeyStore::replica_has`]).
 
+use aws_sdk_secretsmanager::config::Region;
 use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_secretsmanager::operation::describe_secret::DescribeSecretOutput;
 use aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueOutput;
@@ -9,10 +19,16 @@ use aws_sdk_secretsmanager::types::Tag;
 use aws_sdk_secretsmanager::Client;
 use originsig_core::{KeyError, KeyRing, KeyRole, SigningKey};
 
-use super::{ring_from_labels, KeyStore, KeyVersion, LabelValue, ReadRing, StoreError};
+use super::{ring_from_labels, KeyStore, KeyVersion, LabelValue, ReadRing, Replica, StoreError};
 
 /// The tag that records the last promotion (Unix seconds).
 pub const PROMOTED_AT_TAG: &str = "originsig:promoted-at";
+
+/// The tag that records the version whose rotation test failed (empty: none).
+pub const FAILED_TEST_TAG: &str = "originsig:failed-test";
+
+/// A replica's `ReplicationStatus` when Secrets Manager has replicated it.
+pub const REPLICA_IN_SYNC: &str = "InSync";
 
 #[derive(Debug, Clone)]
 pub struct SecretsManagerStore {
@@ -28,6 +44,19 @@ fn key_of(value: &GetSecretValueOutput) -> Result<SigningKey, KeyError> {
             "a SecretString (binary secrets are not supported)",
         )),
     }
+}
+
+/// The secret's id in a replica region: a name is the same; an ARN names the replica by its
+/// region (`arn:partition:secretsmanager:REGION:account:secret:name`).
+fn id_in_region(secret_id: &str, region: &str) -> String {
+    let mut parts: Vec<&str> = secret_id.split(':').collect();
+    if secret_id.starts_with("arn:") && parts.len() > 3 {
+        if let Some(slot) = parts.get_mut(3) {
+            *slot = region;
+        }
+        return parts.join(":");
+    }
+    secret_id.to_owned()
 }
 
 impl SecretsManagerStore {
@@ -89,6 +118,28 @@ impl SecretsManagerStore {
             .send()
             .await
             .map_err(|e| self.error("DescribeSecret", e))
+    }
+
+    /// A tag's value, if the secret has the tag.
+    async fn tag(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let described = self.describe_secret().await?;
+        Ok(described
+            .tags()
+            .iter()
+            .find(|t| t.key() == Some(key))
+            .and_then(|t| t.value().map(str::to_owned)))
+    }
+
+    async fn set_tag(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        let tag = Tag::builder().key(key).value(value).build();
+        self.client
+            .tag_resource()
+            .secret_id(&self.secret_id)
+            .tags(tag)
+            .send()
+            .await
+            .map_err(|e| self.error("TagResource", e))?;
+        Ok(())
     }
 
     /// The value staged `role`; `None` when no version carries the label.
@@ -218,23 +269,85 @@ impl KeyStore for SecretsManagerStore {
     }
 
     async fn last_promotion(&self) -> Result<Option<u64>, StoreError> {
-        let described = self.describe_secret().await?;
-        Ok(described
-            .tags()
-            .iter()
-            .find(|t| t.key() == Some(PROMOTED_AT_TAG))
-            .and_then(|t| t.value()?.parse().ok()))
+        Ok(self.tag(PROMOTED_AT_TAG).await?.and_then(|v| v.parse().ok()))
     }
 
     async fn record_promotion(&self, at: u64) -> Result<(), StoreError> {
-        let tag = Tag::builder().key(PROMOTED_AT_TAG).value(at.to_string()).build();
-        self.client
-            .tag_resource()
-            .secret_id(&self.secret_id)
-            .tags(tag)
+        self.set_tag(PROMOTED_AT_TAG, &at.to_string()).await
+    }
+
+    async fn failed_test(&self) -> Result<Option<String>, StoreError> {
+        Ok(self.tag(FAILED_TEST_TAG).await?.filter(|v| !v.is_empty()))
+    }
+
+    async fn record_failed_test(&self, version: Option<&str>) -> Result<(), StoreError> {
+        // Cleared by an empty value: the rotator may tag (two tag keys) but not untag.
+        self.set_tag(FAILED_TEST_TAG, version.unwrap_or("")).await
+    }
+
+    async fn roll_back(&self, previous: &str) -> Result<(), StoreError> {
+        // Moving AWSCURRENT moves AWSPREVIOUS to the version it left (UpdateSecretVersionStage,
+        // Secrets Manager API Reference): the same call as a promotion.
+        self.promote(previous).await
+    }
+
+    async fn replicas(&self) -> Result<Vec<Replica>, StoreError> {
+        let described = self.describe_secret().await?;
+        Ok(described
+            .replication_status()
+            .iter()
+            .map(|r| Replica {
+                region: r.region().unwrap_or("(unnamed region)").to_owned(),
+                status: r
+                    .status()
+                    .map_or_else(|| "(no status)".to_owned(), |s| s.as_str().to_owned()),
+                message: r.status_message().map(str::to_owned),
+            })
+            .collect())
+    }
+
+    async fn replica_has(&self, region: &str, version: &str, role: KeyRole) -> Result<bool, StoreError> {
+        let config = self
+            .client
+            .config()
+            .to_builder()
+            .region(Region::new(region.to_owned()))
+            .build();
+        let replica = Client::from_conf(config);
+        let result = replica
+            .get_secret_value()
+            .secret_id(id_in_region(&self.secret_id, region))
+            .version_id(version)
             .send()
-            .await
-            .map_err(|e| self.error("TagResource", e))?;
-        Ok(())
+            .await;
+        match result {
+            Ok(value) => Ok(value
+                .version_stages()
+                .iter()
+                .any(|stage| stage == role.staging_label())),
+            Err(error) => match self.error("GetSecretValue (replica)", error) {
+                // Not there yet: the version (or the replica) has not arrived.
+                StoreError::NotFound { .. } => Ok(false),
+                StoreError::Service { code, .. } if code == "InvalidRequestException" => Ok(false),
+                other => Err(other),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::id_in_region;
+
+    #[test]
+    fn a_replica_is_named_by_its_region() {
+        assert_eq!(id_in_region("originsig/keys", "eu-west-1"), "originsig/keys");
+        assert_eq!(
+            id_in_region(
+                "arn:aws:secretsmanager:us-east-1:123456789012:secret:k-AbCdEf",
+                "eu-west-1"
+            ),
+            "arn:aws:secretsmanager:eu-west-1:123456789012:secret:k-AbCdEf"
+        );
     }
 }

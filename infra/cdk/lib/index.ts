@@ -50,10 +50,13 @@ export const TIMING: Record<string, number> = JSON.parse(
 export const HEADER_NAME = "x-originsig";
 /** The tag the rotator records promotions in (hmac-authorizer/src/store/secrets_manager.rs). */
 export const PROMOTED_AT_TAG = "originsig:promoted-at";
+/** The tag a failed rotation test is recorded in (same file; test.ts holds them equal). */
+export const FAILED_TEST_TAG = "originsig:failed-test";
 /** Secrets Manager's shortest rotation interval. */
 const MIN_ROTATION = Duration.hours(4);
-/** The rotator's Lambda timeout; the rotation wait (authorizer cache TTL + margin) must fit. */
-const ROTATOR_TIMEOUT = Duration.seconds(900);
+/** The rotator's Lambda timeout; the rotation wait (authorizer cache TTL + margin) and the URL
+ * checks must fit (infra/timing.json: rotatorTimeoutSecs, maxAuthorizerCacheTtlSecs). */
+const ROTATOR_TIMEOUT = Duration.seconds(TIMING.rotatorTimeoutSecs);
 
 export interface OriginSigProps {
   /** The HTTP API to protect, in this stack's region. */
@@ -62,6 +65,9 @@ export interface OriginSigProps {
   readonly originDomain?: string;
   /** CloudFront origin path: a named stage (`/prod`), or the mapping key on a custom domain. */
   readonly originPath?: string;
+  /** A GET route with the originsig authorizer, after the origin path (e.g. `/health`), where the
+   * scheduled rotation checks a new key before promoting it (default `/`). */
+  readonly rotatorCheckPath?: string;
   /** Name of the key secret the construct creates (default `originsig/keys`). */
   readonly secretName?: string;
   /** Regions to replicate the secret to; an edge running there reads its replica. */
@@ -128,8 +134,16 @@ export class OriginSig extends Construct {
     if (schedule.toSeconds() < MIN_ROTATION.toSeconds()) {
       throw new Error(`OriginSig: rotationSchedule must be at least 4 hours (Secrets Manager's minimum)`);
     }
-    if (cacheTtl.toSeconds() + TIMING.safetyMarginSecs > ROTATOR_TIMEOUT.toSeconds() - 10) {
-      throw new Error(`OriginSig: authorizerCacheTtl must be at most 850 s: the rotation waits it + 30 s inside the rotator's 900 s`);
+    if (cacheTtl.toSeconds() > TIMING.maxAuthorizerCacheTtlSecs) {
+      throw new Error(
+        `OriginSig: authorizerCacheTtl must be at most ${TIMING.maxAuthorizerCacheTtlSecs} s: the rotation waits it + ` +
+          `${TIMING.safetyMarginSecs} s, then checks URLs, inside the rotator's ${TIMING.rotatorTimeoutSecs} s ` +
+          `(maxAuthorizerCacheTtlSecs, infra/timing.json)`,
+      );
+    }
+    const checkPath = props.rotatorCheckPath ?? "/";
+    if (!/^\/[A-Za-z0-9._~\/-]*$/.test(checkPath)) {
+      throw new Error(`OriginSig: rotatorCheckPath must be a path such as /health (no percent-escapes, no query)`);
     }
     checkBundle(path.join(artifacts, "edge-signer"), {
       secretId: secretName,
@@ -210,7 +224,9 @@ export class OriginSig extends Construct {
         ORIGINSIG_CACHE_TTL_SECS: String(cacheTtl.toSeconds()),
         ORIGINSIG_EDGE_MAX_STALE_SECS: String(edgeMaxStale.toSeconds()),
         ORIGINSIG_MAX_AGE_SECS: String(maxAge.toSeconds()),
-        ORIGINSIG_DIRECT_URL: `https://${this.originDomain}${this.originPath ?? ""}/`,
+        // The health route, signed as the edge signs it (prefix: the origin path).
+        ORIGINSIG_DIRECT_URL: `https://${this.originDomain}${this.originPath ?? ""}${checkPath}`,
+        ORIGINSIG_ORIGIN_PATH: this.originPath ?? "",
       },
     });
     this.rotator = rotator.function;
@@ -230,11 +246,22 @@ export class OriginSig extends Construct {
         actions: ["secretsmanager:TagResource"],
         resources: [this.secret.secretArn],
         conditions: {
-          "ForAllValues:StringEquals": { "aws:TagKeys": [PROMOTED_AT_TAG] },
+          "ForAllValues:StringEquals": { "aws:TagKeys": [PROMOTED_AT_TAG, FAILED_TEST_TAG] },
           Null: { "aws:TagKeys": "false" },
         },
       }),
     );
+    if (replicas.length > 0) {
+      // Before promoting, the rotator reads the new version in each replica region.
+      this.rotator.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ["secretsmanager:GetSecretValue"],
+          resources: replicas.map(
+            (region) => `arn:${Aws.PARTITION}:secretsmanager:${region}:${Aws.ACCOUNT_ID}:secret:${secretName}-??????`,
+          ),
+        }),
+      );
+    }
     // At the CloudFormation level: addRotationSchedule would also grant the rotator
     // secretsmanager:GetRandomPassword on "*" and read/write beyond what it calls.
     const invokedBySecretsManager = new lambda.CfnPermission(this, "RotatorInvokedBySecretsManager", {
@@ -242,6 +269,8 @@ export class OriginSig extends Construct {
       functionName: this.rotator.functionArn,
       principal: "secretsmanager.amazonaws.com",
       sourceAccount: Aws.ACCOUNT_ID,
+      // Only rotations of this secret may invoke the rotator.
+      sourceArn: this.secret.secretArn,
     });
     const rotation = new secretsmanager.CfnRotationSchedule(this, "Rotation", {
       secretId: this.secret.secretArn,

@@ -13,7 +13,7 @@ import { Annotations, Match, Template } from "aws-cdk-lib/assertions";
 
 import { existingApiApp } from "../examples/existing-api-eu-west-1";
 import { newDistributionApp } from "../examples/new-distribution";
-import { HEADER_NAME, OriginSig, PROMOTED_AT_TAG } from "../lib";
+import { FAILED_TEST_TAG, HEADER_NAME, OriginSig, PROMOTED_AT_TAG } from "../lib";
 import { EXAMPLES, prepareArtifacts } from "./artifacts";
 
 const REPO = path.resolve(__dirname, "..", "..", "..", "..");
@@ -34,6 +34,7 @@ describe("the construct's names are the code's", () => {
   it("header and tag key", () => {
     assert.equal(HEADER_NAME, rust("shared/src/header.rs", "HEADER_NAME"));
     assert.equal(PROMOTED_AT_TAG, rust("hmac-authorizer/src/store/secrets_manager.rs", "PROMOTED_AT_TAG"));
+    assert.equal(FAILED_TEST_TAG, rust("hmac-authorizer/src/store/secrets_manager.rs", "FAILED_TEST_TAG"));
   });
 });
 
@@ -73,7 +74,7 @@ describe("example 1: new API and distribution in us-east-1", () => {
     const read = all.find((s) => s.Sid === "ReadTheSigningKeyOnly");
     assert.deepEqual(read.Condition, { StringEquals: { "secretsmanager:VersionStage": "AWSCURRENT" } });
     const tag = all.find((s) => s.Action === "secretsmanager:TagResource");
-    assert.deepEqual(tag.Condition["ForAllValues:StringEquals"], { "aws:TagKeys": [PROMOTED_AT_TAG] });
+    assert.deepEqual(tag.Condition["ForAllValues:StringEquals"], { "aws:TagKeys": [PROMOTED_AT_TAG, FAILED_TEST_TAG] });
     for (const s of all) assert.notEqual(s.Resource, "*", JSON.stringify(s));
     for (const [id, role] of Object.entries(main.findResources("AWS::IAM::Role")) as [string, any][]) {
       if (!id.startsWith("OriginSig")) continue;
