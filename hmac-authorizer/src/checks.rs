@@ -159,23 +159,24 @@ impl DirectTarget {
     }
 }
 
-fn client() -> Result<reqwest::Client, String> {
+fn client(per_request: Duration) -> Result<reqwest::Client, String> {
     reqwest::Client::builder()
-        .timeout(CHECK_TIMEOUT)
+        .timeout(per_request.min(CHECK_TIMEOUT))
         .build()
         .map_err(|e| e.to_string())
 }
 
-/// One HTTP request of a check, at most (the rotator's time budget counts on it).
+/// One HTTP request of a check, at most (the timing model's rotator budget counts on it; the
+/// rotator passes less when its invocation has less left).
 pub const CHECK_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// Requests of one direct check (unsigned, control, signed): the rotator reserves
 /// `DIRECT_CHECK_REQUESTS * CHECK_TIMEOUT` (+ one for the CloudFront check) after its wait.
-pub const DIRECT_CHECK_REQUESTS: u64 = 3;
+pub const DIRECT_CHECK_REQUESTS: u32 = 3;
 
 /// Through CloudFront: expect a 2xx.
-pub async fn check_through_cloudfront(url: &Url) -> Result<(), String> {
-    let status = client()?
+pub async fn check_through_cloudfront(url: &Url, per_request: Duration) -> Result<(), String> {
+    let status = client(per_request)?
         .get(url.clone())
         .send()
         .await
@@ -213,8 +214,9 @@ pub async fn check_direct(
     key: &SigningKey,
     now: u64,
     what: &str,
+    per_request: Duration,
 ) -> Result<(), String> {
-    let client = client()?;
+    let client = client(per_request)?;
     let url = &direct.url;
     let target = direct.target()?;
     let unsigned = get(&client, url, None).await?;

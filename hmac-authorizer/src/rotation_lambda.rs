@@ -105,8 +105,8 @@ pub enum RotatorError {
     #[error(transparent)]
     Rotation(#[from] RotationError),
     #[error(
-        "the propagation wait ({wait}s left) does not fit in this invocation ({available}s left after keeping \
-         time for the URL checks): lower AuthorizerCacheTtlSeconds to at most the timing model's \
+        "the propagation wait ({wait}s left) and the URL checks do not fit in this invocation ({available}s \
+         left): lower AuthorizerCacheTtlSeconds to at most the timing model's \
          maxAuthorizerCacheTtlSecs (`originsig timing --json`), or {WAIT_SECS}"
     )]
     WaitTooLong { wait: u64, available: u64 },
@@ -164,25 +164,38 @@ pub async fn run_step(
                 ));
             };
             let wait = rotation::remaining_wait(config.wait, pending.created, now);
-            // The checks after the wait must fit too (timing::ROTATOR_CHECK_BUDGET_SECS).
-            let available = time_left.saturating_sub(config.timing.rotator_after_wait());
-            if wait > available {
+            // The wait and at least a second per check request must fit; the deployment's bound
+            // (Timing::max_authorizer_cache_ttl_secs) leaves each request its full timeout.
+            let requests = u32::from(config.test_url.is_some())
+                + if config.direct.is_some() {
+                    checks::DIRECT_CHECK_REQUESTS
+                } else {
+                    0
+                };
+            let available =
+                time_left.saturating_sub(Duration::from_secs(crate::timing::ROTATOR_RESERVE_SECS));
+            let for_checks = available.saturating_sub(wait);
+            if wait > available || for_checks < Duration::from_secs(u64::from(requests)) {
                 return Err(RotatorError::WaitTooLong {
                     wait: wait.as_secs(),
                     available: available.as_secs(),
                 });
             }
+            let per_request = for_checks
+                .checked_div(requests.max(1))
+                .unwrap_or(checks::CHECK_TIMEOUT)
+                .min(checks::CHECK_TIMEOUT);
             tokio::time::sleep(wait).await;
             // Replication takes seconds; after the propagation wait a replica without the key
             // is stuck or failed (Secrets Manager retries the rotation later).
             rotation::replicas_hold(store, &pending.token, KeyRole::Pending, "the new key").await?;
             let tested = async {
                 if let Some(url) = &config.test_url {
-                    checks::check_through_cloudfront(url).await?;
+                    checks::check_through_cloudfront(url, per_request).await?;
                 }
                 if let Some(direct) = &config.direct {
                     let now = now + wait.as_secs();
-                    checks::check_direct(direct, &pending.key, now, "RotatorCheckPath").await?;
+                    checks::check_direct(direct, &pending.key, now, "RotatorCheckPath", per_request).await?;
                 }
                 Ok::<(), String>(())
             };

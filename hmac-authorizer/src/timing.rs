@@ -168,7 +168,7 @@ pub const ROTATOR_RESERVE_SECS: u64 = 10;
 /// The URL checks after the wait, at most: the CloudFront check and the direct check's requests,
 /// each bounded by [`crate::checks::CHECK_TIMEOUT`].
 pub const ROTATOR_CHECK_BUDGET_SECS: u64 =
-    (crate::checks::DIRECT_CHECK_REQUESTS + 1) * crate::checks::CHECK_TIMEOUT.as_secs();
+    (crate::checks::DIRECT_CHECK_REQUESTS as u64 + 1) * crate::checks::CHECK_TIMEOUT.as_secs();
 
 /// The calls of the CLI and the rotation Lambda: a few attempts, each bounded, so an endpoint
 /// that accepts connections but never answers fails the command instead of hanging it.

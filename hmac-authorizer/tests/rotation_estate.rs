@@ -172,7 +172,7 @@ async fn the_estate_example_rotates_through_its_custom_domain() {
         let runtime = runtime.clone();
         async move {
             runtime
-                .invoke(event, Duration::from_secs(60))
+                .invoke(event, Duration::from_secs(120))
                 .await
                 .expect("an answer")
         }

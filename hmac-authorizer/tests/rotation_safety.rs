@@ -245,9 +245,12 @@ async fn dry_run_writes_nothing() {
     }
     let before = rotation::stored_ring(&store).await.unwrap();
     let promoted_before = store.last_promotion().await.unwrap();
-    for command in ["rotate", "rollback"] {
+    // (--force: the guard armed by the rotation above is overridden, so the plan goes through.)
+    for args in [&["rotate", "--force"][..], &["rollback"][..]] {
+        let command = args[0];
         let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_originsig"))
-            .args([command, "--secret-id", "safety/dry", "--dry-run", "--force"])
+            .args(args)
+            .args(["--secret-id", "safety/dry", "--dry-run"])
             .envs(moto.env())
             .env(
                 "AWS_ENDPOINT_URL_SECRETS_MANAGER",

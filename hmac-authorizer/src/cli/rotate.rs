@@ -144,11 +144,11 @@ impl Tests<'_> {
 
     async fn run(&self, key: &originsig_core::SigningKey) -> Result<(), String> {
         if let Some(url) = self.test_url {
-            checks::check_through_cloudfront(url).await?;
+            checks::check_through_cloudfront(url, checks::CHECK_TIMEOUT).await?;
             eprintln!("ok: {url} answers 2xx through CloudFront");
         }
         if let Some(direct) = self.direct {
-            checks::check_direct(direct, key, now_unix(), "--direct-url").await?;
+            checks::check_direct(direct, key, now_unix(), "--direct-url", checks::CHECK_TIMEOUT).await?;
             eprintln!(
                 "ok: {} refuses unsigned requests and the authorizer accepts the new key",
                 direct.url
