@@ -224,7 +224,7 @@ class DeployConfiguration(unittest.TestCase):
             text = source("infra/samconfig.toml")
             for old, new, reason in [
                 ('RotationSchedule = "rate(30 days)"', 'RotationSchedule = "rate(1 hour)"', "at least 4 hours"),
-                ("AuthorizerCacheTtlSeconds = 300", "AuthorizerCacheTtlSeconds = 900", "above the maximum 850"),
+                ("AuthorizerCacheTtlSeconds = 300", "AuthorizerCacheTtlSeconds = 900", f"above the maximum {TIMING['maxAuthorizerCacheTtlSecs']}"),
                 ('OriginRequestPolicy = "AllViewerExceptHostHeader"', 'OriginRequestPolicy = "Nope"', "not one of"),
                 ('EdgeCacheTtlSeconds = 300\nGatewayPathPrefix', 'EdgeCacheTtlSeconds = 300\nSecretName = "x"\nGatewayPathPrefix', "comes from the API-region stack"),
             ]:

@@ -142,7 +142,7 @@ export class OriginSig extends Construct {
       );
     }
     const checkPath = props.rotatorCheckPath ?? "/";
-    if (!/^\/[A-Za-z0-9._~\/-]*$/.test(checkPath)) {
+    if (!/^(\/|(\/[A-Za-z0-9._~-]+)+\/?)$/.test(checkPath)) {
       throw new Error(`OriginSig: rotatorCheckPath must be a path such as /health (no percent-escapes, no query)`);
     }
     checkBundle(path.join(artifacts, "edge-signer"), {
