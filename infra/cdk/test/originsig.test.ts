@@ -169,4 +169,33 @@ describe("refusals", () => {
     const artifactsDir = prepareArtifacts("fast", EXAMPLES["new-distribution"].bundleArgs);
     assert.throws(() => new OriginSig(stack, "OriginSig", { api, artifactsDir, rotationSchedule: Duration.hours(1) }), /at least 4 hours/);
   });
+
+  it("bounds the authorizer cache TTL by the timing model, and only this secret's rotations invoke the rotator", () => {
+    const timing = JSON.parse(fs.readFileSync(path.join(REPO, "infra", "timing.json"), "utf8"));
+    const app = new App();
+    const stack = new Stack(app, "Ttl", { env: { account: "123456789012", region: "us-east-1" } });
+    const api = new apigwv2.HttpApi(stack, "Api");
+    const artifactsDir = prepareArtifacts("ttl", EXAMPLES["new-distribution"].bundleArgs);
+    const over = Duration.seconds(timing.maxAuthorizerCacheTtlSecs + 1);
+    assert.throws(
+      () => new OriginSig(stack, "TooLong", { api, artifactsDir, authorizerCacheTtl: over, createDistribution: false }),
+      new RegExp(`at most ${timing.maxAuthorizerCacheTtlSecs} s`),
+    );
+    new OriginSig(stack, "OriginSig", {
+      api,
+      artifactsDir,
+      authorizerCacheTtl: Duration.seconds(timing.maxAuthorizerCacheTtlSecs),
+      rotatorCheckPath: "/health",
+      createDistribution: false,
+    });
+    const template = Template.fromStack(stack);
+    const permission = Object.values(template.findResources("AWS::Lambda::Permission")).find(
+      (p: any) => p.Properties.Principal === "secretsmanager.amazonaws.com",
+    ) as any;
+    assert.ok(permission?.Properties.SourceArn, "the rotator's invoke permission names the secret");
+    const rotator = Object.values(template.findResources("AWS::Lambda::Function")).find((f: any) =>
+      JSON.stringify(f.Properties.Environment ?? {}).includes("ORIGINSIG_DIRECT_URL"),
+    ) as any;
+    assert.match(JSON.stringify(rotator.Properties.Environment.Variables.ORIGINSIG_DIRECT_URL), /\/health/);
+  });
 });
