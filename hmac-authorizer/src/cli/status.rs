@@ -177,17 +177,20 @@ pub(super) async fn replica_states(
     ring: &rotation::StoredRing,
 ) -> Result<Vec<(Replica, bool)>, StoreError> {
     let mut out = Vec::new();
-    for replica in store.replicas().await? {
+    for mut replica in store.replicas().await? {
         let has = match &ring.current {
-            Some(current) => {
-                store
-                    .replica_has(
-                        &replica.region,
-                        &current.version_id,
-                        originsig_core::KeyRole::Current,
-                    )
-                    .await?
-            }
+            Some(current) => store
+                .replica_has(
+                    &replica.region,
+                    &current.version_id,
+                    originsig_core::KeyRole::Current,
+                )
+                .await
+                // A read-only operator may lack the right in a replica region: shown, not fatal.
+                .unwrap_or_else(|error| {
+                    replica.message = Some(format!("cannot read the replica: {error}"));
+                    false
+                }),
             None => false,
         };
         out.push((replica, has));
