@@ -341,9 +341,10 @@ fn dry_run(
     if refusals.is_empty() {
         Ok(())
     } else {
-        Err(CliError::Rotation(RotationError::CheckFailed(
-            "the rotation would be refused (see above)".into(),
-        )))
+        // Exit 4, like the refusal itself would be.
+        Err(CliError::CheckFailed(
+            "dry run: the rotation would be refused (see above)".into(),
+        ))
     }
 }
 
