@@ -93,7 +93,7 @@ CASES = [
        edge("/a%2Fb"), gateway("/a/b")),
     ok("plus-in-path", "'+' in a path is a literal plus, encoded %2B", edge("/a+b"), gateway("/a+b")),
     ok("encoded-plus-in-path", "%2B in a path is the same literal plus", edge("/a%2Bb"), gateway("/a+b")),
-    # HTTP APIs decode the path twice (captured from real HTTP APIs: tests/fixtures/http-api-paths.json).
+    # HTTP APIs decode the path twice (captured from real HTTP APIs: tests/fixtures/http-api-captures.json).
     ok("double-encoded-slash", "HTTP APIs decode twice: %252F reaches the authorizer as '/'",
        edge("/a%252Fb"), gateway("/a/b")),
     ok("literal-percent", "A literal '%' needs %2525 at the edge: decoded twice it is '%' in rawPath",

@@ -1,0 +1,137 @@
+"""Each check of check_docs.py fails on a small repository with that defect, and passes once fixed.
+
+    python3 -m unittest tests/docs/test_check_docs.py
+"""
+
+import sys
+import tempfile
+import unittest
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import check_docs  # noqa: E402
+
+OBSERVABILITY = '''pub fn emf_line() {
+    json!({"_aws": {"CloudWatchMetrics": [{
+        "Dimensions": [["Deployment", "Decision"], ["Deployment", "Decision", "Reason"]],
+    }]}})
+}
+'''
+CHECKS = '''Err(format!(
+    "GET {url} through CloudFront answered {status}, expected 2xx"
+))
+'''
+CONFIG = 'pub const LOG_LEVEL: &str = "ORIGINSIG_LOG_LEVEL";\n'
+
+GOOD_README = """# Demo
+
+See [the guide](docs/guide.md#the-timing-model) and [Setup](#set-up-step-1).
+
+## Set up: step 1
+
+`ORIGINSIG_LOG_LEVEL` sets the level; `infra/edge.yaml` is the template. Metric dimensions
+`[Deployment, Decision]`. A test URL (`RotatorTestUrl`) must answer 2xx.
+"""
+GUIDE = "# Guide\n\n## The timing model\n\n```sh\n[broken](nowhere.md)  # code is not checked\n```\n"
+
+
+class Repo:
+    """A throwaway repository with the files the checks read."""
+
+    def __init__(self, files):
+        self.dir = tempfile.TemporaryDirectory()
+        self.root = Path(self.dir.name)
+        base = {
+            "hmac-authorizer/src/observability.rs": OBSERVABILITY,
+            "hmac-authorizer/src/checks.rs": CHECKS,
+            "hmac-authorizer/src/config.rs": CONFIG,
+            "infra/edge.yaml": "Parameters: {}\n",
+            "README.md": GOOD_README,
+            "docs/guide.md": GUIDE,
+        }
+        base.update(files)
+        for name, text in base.items():
+            if text is None:
+                continue
+            path = self.root / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+
+    def problems(self):
+        return check_docs.run(self.root)
+
+    def close(self):
+        self.dir.cleanup()
+
+
+class CheckDocsTest(unittest.TestCase):
+    def problems_with(self, files):
+        repo = Repo(files)
+        self.addCleanup(repo.close)
+        return repo.problems()
+
+    def test_a_consistent_repository_passes(self):
+        self.assertEqual(self.problems_with({}), [])
+
+    def test_a_link_to_a_missing_file_fails(self):
+        problems = self.problems_with({"README.md": GOOD_README + "\n[gone](docs/operations.md)\n"})
+        self.assertEqual(len(problems), 1, problems)
+        self.assertIn("links: README.md:10: link to docs/operations.md", problems[0])
+
+    def test_a_link_to_a_missing_anchor_fails(self):
+        problems = self.problems_with({"README.md": GOOD_README.replace("#the-timing-model", "#timing")})
+        self.assertEqual(problems, ["links: README.md:3: link to docs/guide.md#timing: no heading with anchor #timing in docs/guide.md"])
+
+    def test_a_documented_variable_the_code_does_not_read_fails(self):
+        problems = self.problems_with({"docs/guide.md": GUIDE + "\n`ORIGINSIG_LOG_LEVL`\n"})
+        self.assertEqual(problems, ["variables: docs/guide.md:9: ORIGINSIG_LOG_LEVL is not read by any code"])
+
+    def test_a_variable_the_code_reads_but_no_doc_names_fails(self):
+        problems = self.problems_with({"hmac-authorizer/src/config.rs": CONFIG + 'const X: &str = "ORIGINSIG_NEW_KNOB";\n'})
+        self.assertEqual(problems, ["variables: hmac-authorizer/src/config.rs: ORIGINSIG_NEW_KNOB is not documented "
+                                    "(add it to docs/reference/configuration.md)"])
+
+    def test_a_path_that_does_not_exist_fails_in_docs_and_in_code_comments(self):
+        problems = self.problems_with({
+            "docs/guide.md": GUIDE + "\nRun `infra/test_infra_scripts.py`.\n",
+            "infra/lib.sh": "# see infra/missing.py and ../tests/common/mod.rs\n",
+        })
+        self.assertEqual(problems, [
+            "paths: docs/guide.md:9: `infra/test_infra_scripts.py` does not exist",
+            "paths: infra/lib.sh:1: names infra/missing.py, which does not exist",
+        ])
+
+    def test_architecture_paths_resolve_inside_their_section(self):
+        architecture = "# A\n\n### `hmac-authorizer/` — x\n\n| `bin/key-rotator.rs` | `malformed/event_unreadable` |\n"
+        self.assertEqual(self.problems_with({"ARCHITECTURE.md": architecture,
+                                             "hmac-authorizer/src/bin/key-rotator.rs": "fn main() {}\n"}), [])
+        self.assertEqual(self.problems_with({"ARCHITECTURE.md": architecture}),
+                         ["paths: ARCHITECTURE.md:5: `bin/key-rotator.rs` does not exist"])
+
+    def test_dimensions_the_authorizer_does_not_emit_fail(self):
+        problems = self.problems_with({"README.md": GOOD_README.replace("[Deployment, Decision]", "[Decision]")})
+        self.assertEqual(len(problems), 1, problems)
+        self.assertIn("dimension set [Decision] is not emitted", problems[0])
+
+    def test_an_edge_zip_size_that_is_not_the_built_one_fails(self):
+        problems = self.problems_with({"docs/guide.md": GUIDE + "\n`edge-signer.zip` (about 35 KB)\n"})
+        self.assertEqual(len(problems), 1, problems)
+        self.assertIn("zip size: docs/guide.md:9: states the edge zip is 35 KB", problems[0])
+        built = {"docs/guide.md": GUIDE + "\n`edge-signer.zip` (about 35 KB)\n",
+                 "target/lambda/edge-signer/edge-signer.zip": "x" * 35_500}
+        self.assertEqual(self.problems_with(built), [])
+
+    def test_a_test_url_answer_the_check_does_not_accept_fails(self):
+        problems = self.problems_with({"infra/edge.yaml": "    Description: RotatorTestUrl must answer 2xx/3xx\n"})
+        self.assertEqual(problems, ["test URL: infra/edge.yaml:1: says a test URL must answer 2xx/3xx; "
+                                    "hmac-authorizer/src/checks.rs expects 2xx"])
+
+    def test_github_slugs(self):
+        self.assertEqual(check_docs.slug("Keys: `originsig` and the rotator"), "keys-originsig-and-the-rotator")
+        self.assertEqual(check_docs.slug("AWSCURRENT, AWSPENDING, AWSPREVIOUS"), "awscurrent-awspending-awsprevious")
+        self.assertEqual(check_docs.slug("Which protection should I use?"), "which-protection-should-i-use")
+        self.assertEqual(check_docs.anchors("# A\n## Same\n## Same\n"), {"a", "same", "same-1"})
+
+
+if __name__ == "__main__":
+    unittest.main()
