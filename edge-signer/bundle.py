@@ -11,7 +11,7 @@ How the API presents the path to its authorizer (SPEC.md §4):
 
   --api-kind http_api|rest_api     HTTP APIs decode the path twice, REST APIs keep its encoding
   --gateway-path-prefix PREFIX     what API Gateway shows before the uri, when it is not the
-                                   CloudFront origin path (custom domains: see README, "Path prefix")
+                                   CloudFront origin path (custom domains: docs/existing-distribution.md, "Path prefix")
 
 Examples:
   edge-signer/bundle.py --secret-id originsig/prod --region us-east-1 --replica-regions eu-west-1,ap-southeast-2

@@ -1,5 +1,5 @@
 //! Configuration from environment variables. Every error names the variable and says what a
-//! valid value looks like; the table in README.md lists them all.
+//! valid value looks like; the table in docs/reference/configuration.md lists them all.
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -5,6 +5,7 @@
 
 Checks, over README.md, the other top-level *.md files and docs/**/*.md:
   links      every relative link and #anchor between documents resolves (GitHub's heading slugs)
+  sections   every section the code and the templates name ((README, "Path prefix")) exists
   variables  every ORIGINSIG_* variable the docs name exists in the code, and every one the code
              names is documented in README.md or docs/ (docs/reference/configuration.md is the list)
   paths      every repository path written as code (`infra/edge.yaml`) exists
@@ -14,6 +15,7 @@ Checks, over README.md, the other top-level *.md files and docs/**/*.md:
              the measured one)
   test URL   what the docs, templates and construct say a rotation test URL must answer is what
              hmac-authorizer/src/checks.rs expects
+  timing     the timing model's table in the docs is infra/timing.json, entry for entry
 
 The originsig command lines in the docs are checked against the real CLI by
 hmac-authorizer/tests/docs_cli.rs. tests/docs/test_check_docs.py shows each check failing.
@@ -43,6 +45,19 @@ def walk(root: Path):
         dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith(".venv"))
         for name in sorted(files):
             yield Path(directory, name)
+
+
+def code_files(root: Path):
+    """Source, scripts, templates and configuration (not this checker and its tests)."""
+    for path in walk(root):
+        if path.suffix not in CODE_SUFFIXES or path.name in ("package-lock.json", "Cargo.lock"):
+            continue
+        if path.parent.name == "docs" and path.parent.parent.name == "tests":
+            continue
+        try:
+            yield path, path.read_text(encoding="utf-8")
+        except (UnicodeDecodeError, OSError):
+            continue
 
 
 def doc_files(root: Path) -> list[Path]:
@@ -141,20 +156,31 @@ def check_links(root: Path) -> list[str]:
     return problems
 
 
+# A section named from code or a template description: (README, "Path prefix"),
+# (docs/operations.md, "Roll back"). The named document must have that heading.
+SECTION_REFERENCE = re.compile(r"\b(README(?:\.md)?|(?:docs/[\w/.-]+|SPEC|ARCHITECTURE)\.md),?\s+\"([^\"]+)\"")
+
+
+def check_section_references(root: Path) -> list[str]:
+    problems = []
+    for path, text in code_files(root):
+        for number, line in enumerate(text.splitlines(), 1):
+            for document, section in SECTION_REFERENCE.findall(line):
+                target = root / ("README.md" if document.startswith("README") else document)
+                where = f"{rel(root, path)}:{number}"
+                if not target.exists():
+                    problems.append(f"{where}: names {document}, which does not exist")
+                elif slug(section) not in anchors(target.read_text(encoding="utf-8")):
+                    problems.append(f"{where}: names the section \"{section}\" of {rel(root, target)}, which has no such heading")
+    return problems
+
+
 # ---- ORIGINSIG_* variables ---------------------------------------------------------------------
 
 def code_variables(root: Path) -> dict[str, str]:
     """Every ORIGINSIG_* name in the code, with one file that names it."""
     found: dict[str, str] = {}
-    for path in walk(root):
-        if path.suffix not in CODE_SUFFIXES or path.name.endswith(".lock") or path.name == "package-lock.json":
-            continue
-        if path.resolve() == Path(__file__).resolve() or path.name == "test_check_docs.py":
-            continue
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (UnicodeDecodeError, OSError):
-            continue
+    for path, text in code_files(root):
         for name in VARIABLE.findall(text):
             found.setdefault(name, rel(root, path))
     return found
@@ -226,13 +252,7 @@ CODE_PATH = re.compile(r"(?<![\w./-])(?:" + "|".join(re.escape(d) for d in REPO_
 
 def check_paths_in_code(root: Path) -> list[str]:
     problems = []
-    for path in walk(root):
-        if path.suffix not in CODE_SUFFIXES or path.name in ("package-lock.json", "test_check_docs.py"):
-            continue
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (UnicodeDecodeError, OSError):
-            continue
+    for path, text in code_files(root):
         for number, line in enumerate(text.splitlines(), 1):
             for named in CODE_PATH.findall(line):
                 if not (root / named).exists():
@@ -320,13 +340,41 @@ def check_test_url(root: Path) -> list[str]:
     return problems
 
 
+# ---- the timing model's numbers ---------------------------------------------------------------
+
+def check_timing(root: Path) -> list[str]:
+    """`| timing.json | default |` tables state exactly infra/timing.json, every entry of it."""
+    model = json.loads((root / "infra" / "timing.json").read_text(encoding="utf-8"))
+    problems, seen = [], set()
+    for doc in doc_files(root):
+        in_table = False
+        for number, line in prose_lines(doc.read_text(encoding="utf-8")):
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            if not line.lstrip().startswith("|"):
+                in_table = False
+            elif cells[:2] == ["timing.json", "default"]:
+                in_table = True
+            elif in_table and cells[0].startswith("`"):
+                key, stated = cells[0].strip("`"), cells[1].replace(",", "")
+                seen.add(key)
+                if key not in model:
+                    problems.append(f"{rel(root, doc)}:{number}: {key} is not in infra/timing.json")
+                elif stated != str(model[key]):
+                    problems.append(f"{rel(root, doc)}:{number}: {key} is {model[key]} in infra/timing.json, not {stated}")
+    for key in sorted(set(model) - seen):
+        problems.append(f"infra/timing.json: {key} is in no `| timing.json | default |` table of the docs")
+    return problems
+
+
 CHECKS = {
     "links": check_links,
+    "sections": check_section_references,
     "variables": check_variables,
     "paths": check_paths,
     "metrics": check_metrics,
     "zip size": check_zip_size,
     "test URL": check_test_url,
+    "timing": check_timing,
 }
 
 

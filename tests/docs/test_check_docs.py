@@ -32,7 +32,9 @@ See [the guide](docs/guide.md#the-timing-model) and [Setup](#set-up-step-1).
 `ORIGINSIG_LOG_LEVEL` sets the level; `infra/edge.yaml` is the template. Metric dimensions
 `[Deployment, Decision]`. A test URL (`RotatorTestUrl`) must answer 2xx.
 """
-GUIDE = "# Guide\n\n## The timing model\n\n```sh\n[broken](nowhere.md)  # code is not checked\n```\n"
+GUIDE = ("# Guide\n\n## The timing model\n\n| timing.json | default |\n|---|---|\n| `maxAgeSecs` | 60 |\n"
+         "| `edgeMaxStaleSecs` | 3,600 |\n\n```sh\n[broken](nowhere.md)  # code is not checked\n```\n")
+TIMING = '{"maxAgeSecs": 60, "edgeMaxStaleSecs": 3600}\n'
 
 
 class Repo:
@@ -46,6 +48,7 @@ class Repo:
             "hmac-authorizer/src/checks.rs": CHECKS,
             "hmac-authorizer/src/config.rs": CONFIG,
             "infra/edge.yaml": "Parameters: {}\n",
+            "infra/timing.json": TIMING,
             "README.md": GOOD_README,
             "docs/guide.md": GUIDE,
         }
@@ -84,7 +87,7 @@ class CheckDocsTest(unittest.TestCase):
 
     def test_a_documented_variable_the_code_does_not_read_fails(self):
         problems = self.problems_with({"docs/guide.md": GUIDE + "\n`ORIGINSIG_LOG_LEVL`\n"})
-        self.assertEqual(problems, ["variables: docs/guide.md:9: ORIGINSIG_LOG_LEVL is not read by any code"])
+        self.assertEqual(problems, ["variables: docs/guide.md:14: ORIGINSIG_LOG_LEVL is not read by any code"])
 
     def test_a_variable_the_code_reads_but_no_doc_names_fails(self):
         problems = self.problems_with({"hmac-authorizer/src/config.rs": CONFIG + 'const X: &str = "ORIGINSIG_NEW_KNOB";\n'})
@@ -97,7 +100,7 @@ class CheckDocsTest(unittest.TestCase):
             "infra/lib.sh": "# see infra/missing.py and ../tests/common/mod.rs\n",
         })
         self.assertEqual(problems, [
-            "paths: docs/guide.md:9: `infra/test_infra_scripts.py` does not exist",
+            "paths: docs/guide.md:14: `infra/test_infra_scripts.py` does not exist",
             "paths: infra/lib.sh:1: names infra/missing.py, which does not exist",
         ])
 
@@ -116,7 +119,7 @@ class CheckDocsTest(unittest.TestCase):
     def test_an_edge_zip_size_that_is_not_the_built_one_fails(self):
         problems = self.problems_with({"docs/guide.md": GUIDE + "\n`edge-signer.zip` (about 35 KB)\n"})
         self.assertEqual(len(problems), 1, problems)
-        self.assertIn("zip size: docs/guide.md:9: states the edge zip is 35 KB", problems[0])
+        self.assertIn("zip size: docs/guide.md:14: states the edge zip is 35 KB", problems[0])
         built = {"docs/guide.md": GUIDE + "\n`edge-signer.zip` (about 35 KB)\n",
                  "target/lambda/edge-signer/edge-signer.zip": "x" * 35_500}
         self.assertEqual(self.problems_with(built), [])
@@ -125,6 +128,15 @@ class CheckDocsTest(unittest.TestCase):
         problems = self.problems_with({"infra/edge.yaml": "    Description: RotatorTestUrl must answer 2xx/3xx\n"})
         self.assertEqual(problems, ["test URL: infra/edge.yaml:1: says a test URL must answer 2xx/3xx; "
                                     "hmac-authorizer/src/checks.rs expects 2xx"])
+
+    def test_a_timing_table_that_is_not_the_model_fails(self):
+        problems = self.problems_with({"infra/timing.json": '{"maxAgeSecs": 90, "edgeMaxStaleSecs": 3600, "newSecs": 1}'})
+        self.assertEqual(problems, ["timing: docs/guide.md:7: maxAgeSecs is 90 in infra/timing.json, not 60",
+                                    "timing: infra/timing.json: newSecs is in no `| timing.json | default |` table of the docs"])
+
+    def test_a_section_named_in_code_that_the_docs_lack_fails(self):
+        problems = self.problems_with({"infra/edge.yaml": 'Description: see (README, "Set up: step 1") and (docs/guide.md, "Timing")\n'})
+        self.assertEqual(problems, ['sections: infra/edge.yaml:1: names the section "Timing" of docs/guide.md, which has no such heading'])
 
     def test_github_slugs(self):
         self.assertEqual(check_docs.slug("Keys: `originsig` and the rotator"), "keys-originsig-and-the-rotator")

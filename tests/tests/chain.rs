@@ -565,7 +565,7 @@ async fn the_readme_replay_line_is_a_403() {
     chain.stop().await;
 }
 
-/// One key, several APIs (README, "Several APIs, one key"): one edge function signs for every
+/// One key, several APIs (docs/existing-distribution.md, "Several APIs"): one edge function signs for every
 /// origin of the distribution, each API has its own authorizer reading the same secret. The host
 /// is signed, so a signature captured on one API is refused by the other.
 #[tokio::test]

@@ -1,5 +1,5 @@
 //! The Lambda authorizer binary (`provided.al2023`, arm64 or x86_64). Configuration: the
-//! `ORIGINSIG_*` environment variables (README.md).
+//! `ORIGINSIG_*` environment variables (docs/reference/configuration.md).
 
 use std::sync::Arc;
 

@@ -1,7 +1,7 @@
 //! The scheduled rotator Lambda (Secrets Manager rotation function, `provided.al2023`).
 //! Configuration: `ORIGINSIG_ROTATION_WAIT_SECS`, `ORIGINSIG_CACHE_TTL_SECS`,
 //! `ORIGINSIG_EDGE_MAX_STALE_SECS`, `ORIGINSIG_MAX_AGE_SECS`, `ORIGINSIG_TEST_URL`,
-//! `ORIGINSIG_DIRECT_URL`, `ORIGINSIG_LOG_LEVEL` (README.md).
+//! `ORIGINSIG_DIRECT_URL`, `ORIGINSIG_LOG_LEVEL` (docs/reference/configuration.md).
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};

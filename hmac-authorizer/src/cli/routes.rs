@@ -6,7 +6,7 @@
 //! other routes do. `audit` lists every route and fails when one is not protected; `attach`
 //! puts the authorizer on the routes that lack it (idempotent, `--dry-run` to see the plan).
 //! Changes made here are out of band: the API's own IaC reverts them on its next deploy unless
-//! it sets the authorizer itself (README, "Every route protected").
+//! it sets the authorizer itself (docs/existing-distribution.md, "Every route protected").
 
 use std::collections::BTreeSet;
 
