@@ -1,5 +1,5 @@
-//! The docs against the real CLI: every `originsig …` command line in README.md and
-//! `docs/**/*.md` is parsed by the clap definitions the binary uses (`Cli::try_parse_from`), so
+//! The docs against the real CLI: every `originsig …` command line in README.md (and the other
+//! top-level documents) and `docs/**/*.md` is parsed by the clap definitions the binary uses (`Cli::try_parse_from`), so
 //! an unknown subcommand or flag, a flag given to the wrong subcommand, or a missing required
 //! flag fails this test instead of a reader. Placeholders (`<SecretArn>`, `…`) are values. Also:
 //! the table of flags and the subcommands that take them (docs/reference/configuration.md) is
@@ -27,7 +27,7 @@ fn repo_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// README.md and every Markdown file under docs/ (sorted: stable failure output).
+/// The top-level Markdown files and every one under docs/ (sorted: stable failure output).
 fn doc_files(root: &Path) -> Vec<PathBuf> {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
         let Ok(entries) = std::fs::read_dir(dir) else {
@@ -42,7 +42,16 @@ fn doc_files(root: &Path) -> Vec<PathBuf> {
             }
         }
     }
-    let mut files = vec![root.join("README.md")];
+    // The top-level documents (README.md, SPEC.md, ARCHITECTURE.md, …) and the guides.
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "md"))
+                .collect()
+        })
+        .unwrap_or_default();
     walk(&root.join("docs"), &mut files);
     files.sort();
     files
@@ -255,8 +264,9 @@ fn is_placeholder(value: &str) -> bool {
 
 /// Why clap refuses this command, or `None` when the docs are right about it.
 fn refusal(args: &[String]) -> Option<String> {
-    // A placeholder in the subcommand position (`originsig <command> --help`) is prose.
-    if args.get(1).is_some_and(|a| a.starts_with('<')) {
+    // A placeholder in the subcommand position (`originsig <command> --help`, `originsig …`) is
+    // prose.
+    if args.get(1).is_some_and(|a| is_placeholder(a)) {
         return None;
     }
     match Cli::try_parse_from(args) {
