@@ -16,6 +16,7 @@ Checks, over README.md, the other top-level *.md files and docs/**/*.md:
   test URL   what the docs, templates and construct say a rotation test URL must answer is what
              hmac-authorizer/src/checks.rs expects
   timing     the timing model's table in the docs is infra/timing.json, entry for entry
+  prices     a cost per million requests in the docs is one of BENCHMARKS.md's (generated) figures
 
 The originsig command lines in the docs are checked against the real CLI by
 hmac-authorizer/tests/docs_cli.rs. tests/docs/test_check_docs.py shows each check failing.
@@ -366,6 +367,24 @@ def check_timing(root: Path) -> list[str]:
     return problems
 
 
+# ---- prices --------------------------------------------------------------------------------------
+
+def check_prices(root: Path) -> list[str]:
+    """A "$0.81 per million" in the docs is a figure of BENCHMARKS.md's cost table (written by
+    tests/bench/report.py from the list prices), not a second copy that drifts."""
+    benchmarks = root / "BENCHMARKS.md"
+    table = set(re.findall(r"\$[\d,]+(?:\.\d+)?", benchmarks.read_text(encoding="utf-8"))) if benchmarks.exists() else set()
+    problems = []
+    for doc in doc_files(root):
+        if doc.name == "BENCHMARKS.md":
+            continue
+        for number, line in enumerate(doc.read_text(encoding="utf-8").splitlines(), 1):
+            for price in re.findall(r"(\$[\d,]+(?:\.\d+)?)\*{0,2}\s+per\s+(?:million|1M|billion|1B)", line):
+                if price not in table:
+                    problems.append(f"{rel(root, doc)}:{number}: {price} per million/billion is not in BENCHMARKS.md's cost table")
+    return problems
+
+
 CHECKS = {
     "links": check_links,
     "sections": check_section_references,
@@ -375,6 +394,7 @@ CHECKS = {
     "zip size": check_zip_size,
     "test URL": check_test_url,
     "timing": check_timing,
+    "prices": check_prices,
 }
 
 

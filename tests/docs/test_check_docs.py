@@ -138,6 +138,12 @@ class CheckDocsTest(unittest.TestCase):
         problems = self.problems_with({"infra/edge.yaml": 'Description: see (README, "Set up: step 1") and (docs/guide.md, "Timing")\n'})
         self.assertEqual(problems, ['sections: infra/edge.yaml:1: names the section "Timing" of docs/guide.md, which has no such heading'])
 
+    def test_a_price_that_is_not_the_benchmarks_figure_fails(self):
+        readme = GOOD_README + "\nAbout **$0.81 per million** requests.\n"
+        self.assertEqual(self.problems_with({"README.md": readme, "BENCHMARKS.md": "| originsig | $0.81 | $808 |\n"}), [])
+        problems = self.problems_with({"README.md": readme, "BENCHMARKS.md": "| originsig | $0.83 | $828 |\n"})
+        self.assertEqual(problems, ["prices: README.md:10: $0.81 per million/billion is not in BENCHMARKS.md's cost table"])
+
     def test_github_slugs(self):
         self.assertEqual(check_docs.slug("Keys: `originsig` and the rotator"), "keys-originsig-and-the-rotator")
         self.assertEqual(check_docs.slug("AWSCURRENT, AWSPENDING, AWSPREVIOUS"), "awscurrent-awspending-awsprevious")
