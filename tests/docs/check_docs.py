@@ -17,6 +17,7 @@ Checks, over README.md, the other top-level *.md files and docs/**/*.md:
              hmac-authorizer/src/checks.rs expects
   timing     the timing model's table in the docs is infra/timing.json, entry for entry
   prices     a cost per million requests in the docs is one of BENCHMARKS.md's (generated) figures
+  no AWS CLI no `aws <service> <operation>` command in the docs (no step may need the AWS CLI)
 
 The originsig command lines in the docs are checked against the real CLI by
 hmac-authorizer/tests/docs_cli.rs. tests/docs/test_check_docs.py shows each check failing.
@@ -385,6 +386,28 @@ def check_prices(root: Path) -> list[str]:
     return problems
 
 
+# ---- no AWS CLI ----------------------------------------------------------------------------------
+
+AWS_CLI = re.compile(r"(?:^|[`$;&|(]\s*)aws\s+[a-z0-9-]+\s+[a-z][a-z0-9-]+")
+
+
+def check_no_aws_cli(root: Path) -> list[str]:
+    """The docs promise that no step needs the AWS CLI: no `aws <service> <operation>` in them
+    (originsig, SAM CLI or the console instead)."""
+    problems = []
+    for doc in doc_files(root):
+        fenced = False
+        for number, line in enumerate(doc.read_text(encoding="utf-8").splitlines(), 1):
+            if line.lstrip().startswith("```"):
+                fenced = not fenced
+                continue
+            texts = [line.strip()] if fenced else code_spans(line)
+            for text in texts:
+                if AWS_CLI.search(text if fenced else "`" + text):
+                    problems.append(f"{rel(root, doc)}:{number}: `{text}` needs the AWS CLI, which no step may need")
+    return problems
+
+
 CHECKS = {
     "links": check_links,
     "sections": check_section_references,
@@ -395,6 +418,7 @@ CHECKS = {
     "test URL": check_test_url,
     "timing": check_timing,
     "prices": check_prices,
+    "no AWS CLI": check_no_aws_cli,
 }
 
 

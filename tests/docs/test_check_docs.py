@@ -144,6 +144,12 @@ class CheckDocsTest(unittest.TestCase):
         problems = self.problems_with({"README.md": readme, "BENCHMARKS.md": "| originsig | $0.83 | $828 |\n"})
         self.assertEqual(problems, ["prices: README.md:10: $0.81 per million/billion is not in BENCHMARKS.md's cost table"])
 
+    def test_an_aws_cli_command_in_the_docs_fails(self):
+        guide = GUIDE + "\nRoll back with `aws secretsmanager update-secret-version-stage --secret-id x`.\n\n```sh\naws sts get-caller-identity\n```\nThe aws-cdk-lib and `aws4` packages, AWS CLI free.\n"
+        problems = self.problems_with({"docs/guide.md": guide})
+        self.assertEqual([p.split(": `")[0] for p in problems],
+                         ["no AWS CLI: docs/guide.md:14", "no AWS CLI: docs/guide.md:17"])
+
     def test_github_slugs(self):
         self.assertEqual(check_docs.slug("Keys: `originsig` and the rotator"), "keys-originsig-and-the-rotator")
         self.assertEqual(check_docs.slug("AWSCURRENT, AWSPENDING, AWSPREVIOUS"), "awscurrent-awspending-awsprevious")
