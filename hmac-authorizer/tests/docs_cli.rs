@@ -78,12 +78,15 @@ fn command_lines(name: &str, text: &str) -> Vec<Found> {
     let mut found = Vec::new();
     let mut in_fence = false;
     let mut pending: Option<(usize, String)> = None;
+    // Prose is read a paragraph at a time: an inline code span may wrap onto the next line.
+    let mut paragraph: Option<(usize, String)> = None;
     for (index, raw) in text.lines().enumerate() {
         let number = index + 1;
         let trimmed = raw.trim();
         if trimmed.starts_with("```") {
             in_fence = !in_fence;
             pending = None;
+            inline_commands(name, paragraph.take(), &mut found);
             continue;
         }
         if in_fence {
@@ -101,25 +104,38 @@ fn command_lines(name: &str, text: &str) -> Vec<Found> {
                     line: command,
                 });
             }
+        } else if trimmed.is_empty() || trimmed.starts_with('|') || trimmed.starts_with('#') {
+            // Blank lines end a paragraph; a table row or a heading stands alone.
+            inline_commands(name, paragraph.take(), &mut found);
+            inline_commands(name, Some((number, trimmed.to_owned())), &mut found);
         } else {
-            for span in inline_code(raw) {
-                for command in commands_in(span) {
-                    let mut found_here = Found {
-                        place: format!("{name}:{number}"),
-                        line: command,
-                    };
-                    if found_here.is_name_only(true) {
-                        found_here.line.push_str(" --help");
-                    }
-                    found.push(found_here);
-                }
-            }
+            let (_, text) = paragraph.get_or_insert_with(|| (number, String::new()));
+            text.push(' ');
+            text.push_str(trimmed);
         }
     }
+    inline_commands(name, paragraph.take(), &mut found);
     found
 }
 
-/// The contents of the inline code spans of one Markdown line.
+/// The `originsig` commands in the inline code spans of a paragraph that starts at `start`.
+fn inline_commands(name: &str, paragraph: Option<(usize, String)>, found: &mut Vec<Found>) {
+    let Some((start, text)) = paragraph else { return };
+    for span in inline_code(&text) {
+        for command in commands_in(span) {
+            let mut found_here = Found {
+                place: format!("{name}:{start}"),
+                line: command,
+            };
+            if found_here.is_name_only(true) {
+                found_here.line.push_str(" --help");
+            }
+            found.push(found_here);
+        }
+    }
+}
+
+/// The contents of the inline code spans of a piece of Markdown.
 fn inline_code(line: &str) -> Vec<&str> {
     line.split('`').skip(1).step_by(2).collect()
 }
@@ -345,6 +361,8 @@ fn the_checker_refuses_what_the_cli_refuses() {
     without_key_env();
     let doc = "\
 Text `originsig status --secret-id <SecretArn>` and `originsig timing --jsn`.
+A span that wraps: `originsig rotate
+--frce` twice.
 
 ```sh
 originsig rotate --secret-id <SecretArn> \\
@@ -362,6 +380,7 @@ originsig verify --url https://h/x --header '…'
         [
             "originsig status --secret-id <SecretArn>",
             "originsig timing --jsn",
+            "originsig rotate --frce",
             "originsig rotate --secret-id <SecretArn> --wait <SECS> --test-url https://d.example/health",
             "originsig launch --secret-id x",
             "originsig sign --key-file k.json --url https://h/x",
@@ -370,7 +389,7 @@ originsig verify --url https://h/x --header '…'
         ]
     );
     assert_eq!(
-        found[2].place, "doc.md:4",
+        found[3].place, "doc.md:6",
         "a continued line is reported where it starts"
     );
     let failures = failures(&found);
@@ -382,6 +401,7 @@ originsig verify --url https://h/x --header '…'
         failed,
         [
             "originsig timing --jsn",                         // unknown flag
+            "originsig rotate --frce",                        // in a span that wraps
             "originsig launch --secret-id x",                 // unknown subcommand
             "originsig routes audit --api-id <ApiId> --nope", // unknown flag in an optional group
             "originsig routes attach --api-id <ApiId> --nope",
