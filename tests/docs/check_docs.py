@@ -18,6 +18,8 @@ Checks, over README.md, the other top-level *.md files and docs/**/*.md:
   timing     the timing model's table in the docs is infra/timing.json, entry for entry
   prices     a cost per million requests in the docs is one of BENCHMARKS.md's (generated) figures
   no AWS CLI no `aws <service> <operation>` command in the docs (no step may need the AWS CLI)
+  front page README.md's two quickstarts (local; "protect your API" between its markers) have at
+             most ten command lines each
 
 The originsig command lines in the docs are checked against the real CLI by
 hmac-authorizer/tests/docs_cli.rs. tests/docs/test_check_docs.py shows each check failing.
@@ -408,6 +410,39 @@ def check_no_aws_cli(root: Path) -> list[str]:
     return problems
 
 
+# ---- the front page ------------------------------------------------------------------------------
+
+BEGIN, END = "<!-- protect-your-api:begin -->", "<!-- protect-your-api:end -->"
+MAX_QUICKSTART_LINES = 10
+
+
+def command_lines_of_blocks(text: str) -> list[str]:
+    """The command lines of the fenced code blocks in a piece of Markdown (no blanks, no comments)."""
+    lines, fenced = [], False
+    for line in text.splitlines():
+        if line.lstrip().startswith("```"):
+            fenced = not fenced
+        elif fenced and line.strip() and not line.strip().startswith("#"):
+            lines.append(line)
+    return lines
+
+
+def check_front_page(root: Path) -> list[str]:
+    """README.md stays a front page: each quickstart (the local one, and the "protect your API"
+    block between its markers) is at most ten command lines."""
+    text = (root / "README.md").read_text(encoding="utf-8")
+    if text.count(BEGIN) != 1 or text.count(END) != 1 or text.index(BEGIN) > text.index(END):
+        return [f"README.md: needs exactly one {BEGIN} … {END} block (the protect-your-api quickstart)"]
+    problems = []
+    protect = text[text.index(BEGIN):text.index(END)]
+    local = text.split("## ", 2)[1] if "## " in text else ""
+    for name, part in (("the local quickstart (first section)", local), ("the protect-your-api block", protect)):
+        count = len(command_lines_of_blocks(part))
+        if count > MAX_QUICKSTART_LINES:
+            problems.append(f"README.md: {name} has {count} command lines; at most {MAX_QUICKSTART_LINES} (move the rest to docs/)")
+    return problems
+
+
 CHECKS = {
     "links": check_links,
     "sections": check_section_references,
@@ -419,6 +454,7 @@ CHECKS = {
     "timing": check_timing,
     "prices": check_prices,
     "no AWS CLI": check_no_aws_cli,
+    "front page": check_front_page,
 }
 
 

@@ -26,6 +26,7 @@ CONFIG = 'pub const LOG_LEVEL: &str = "ORIGINSIG_LOG_LEVEL";\n'
 GOOD_README = """# Demo
 
 See [the guide](docs/guide.md#the-timing-model) and [Setup](#set-up-step-1).
+<!-- protect-your-api:begin --><!-- protect-your-api:end -->
 
 ## Set up: step 1
 
@@ -79,7 +80,7 @@ class CheckDocsTest(unittest.TestCase):
     def test_a_link_to_a_missing_file_fails(self):
         problems = self.problems_with({"README.md": GOOD_README + "\n[gone](docs/operations.md)\n"})
         self.assertEqual(len(problems), 1, problems)
-        self.assertIn("links: README.md:10: link to docs/operations.md", problems[0])
+        self.assertIn("links: README.md:11: link to docs/operations.md", problems[0])
 
     def test_a_link_to_a_missing_anchor_fails(self):
         problems = self.problems_with({"README.md": GOOD_README.replace("#the-timing-model", "#timing")})
@@ -142,13 +143,22 @@ class CheckDocsTest(unittest.TestCase):
         readme = GOOD_README + "\nAbout **$0.81 per million** requests.\n"
         self.assertEqual(self.problems_with({"README.md": readme, "BENCHMARKS.md": "| originsig | $0.81 | $808 |\n"}), [])
         problems = self.problems_with({"README.md": readme, "BENCHMARKS.md": "| originsig | $0.83 | $828 |\n"})
-        self.assertEqual(problems, ["prices: README.md:10: $0.81 per million/billion is not in BENCHMARKS.md's cost table"])
+        self.assertEqual(problems, ["prices: README.md:11: $0.81 per million/billion is not in BENCHMARKS.md's cost table"])
 
     def test_an_aws_cli_command_in_the_docs_fails(self):
         guide = GUIDE + "\nRoll back with `aws secretsmanager update-secret-version-stage --secret-id x`.\n\n```sh\naws sts get-caller-identity\n```\nThe aws-cdk-lib and `aws4` packages, AWS CLI free.\n"
         problems = self.problems_with({"docs/guide.md": guide})
         self.assertEqual([p.split(": `")[0] for p in problems],
                          ["no AWS CLI: docs/guide.md:14", "no AWS CLI: docs/guide.md:17"])
+
+    def test_a_front_page_without_the_quickstart_markers_or_with_a_long_quickstart_fails(self):
+        self.assertEqual(self.problems_with({"README.md": GOOD_README.replace("<!-- protect-your-api:end -->", "")}),
+                         ["front page: README.md: needs exactly one <!-- protect-your-api:begin --> … "
+                          "<!-- protect-your-api:end --> block (the protect-your-api quickstart)"])
+        long_block = "\n```sh\n" + "".join(f"step{i}\n" for i in range(11)) + "```\n"
+        readme = GOOD_README.replace("<!-- protect-your-api:end -->", long_block + "<!-- protect-your-api:end -->")
+        self.assertEqual(self.problems_with({"README.md": readme}),
+                         ["front page: README.md: the protect-your-api block has 11 command lines; at most 10 (move the rest to docs/)"])
 
     def test_github_slugs(self):
         self.assertEqual(check_docs.slug("Keys: `originsig` and the rotator"), "keys-originsig-and-the-rotator")
