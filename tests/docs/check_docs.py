@@ -18,6 +18,7 @@ Checks, over README.md, the other top-level *.md files and docs/**/*.md:
   timing     the timing model's table in the docs is infra/timing.json, entry for entry
   prices     a cost per million requests in the docs is one of BENCHMARKS.md's (generated) figures
   no AWS CLI no `aws <service> <operation>` command in the docs (no step may need the AWS CLI)
+  bundle     every `edge-signer/bundle.py …` line in the docs is accepted by its argument parser
   front page README.md's two quickstarts (local; "protect your API" between its markers) have at
              most ten command lines each
 
@@ -27,9 +28,13 @@ hmac-authorizer/tests/docs_cli.rs. tests/docs/test_check_docs.py shows each chec
 
 from __future__ import annotations
 
+import contextlib
+import importlib.util
+import io
 import json
 import os
 import re
+import shlex
 import sys
 import unicodedata
 from pathlib import Path
@@ -443,6 +448,54 @@ def check_front_page(root: Path) -> list[str]:
     return problems
 
 
+# ---- edge-signer/bundle.py command lines ---------------------------------------------------------
+
+BUNDLE_COMMAND = re.compile(r"(?:^|\s)(?:python3\s+)?(?:\./)?edge-signer/bundle\.py(\s[^`#|&;]*)?")
+
+
+def bundle_parser(root: Path):
+    """bundle.py's own argument parsing (`parse_args(argv)`), loaded from the repository."""
+    spec = importlib.util.spec_from_file_location("originsig_bundle", root / "edge-signer" / "bundle.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.parse_args
+
+
+def check_bundle_commands(root: Path) -> list[str]:
+    """Every `edge-signer/bundle.py …` line in the docs is accepted by bundle.py's parser."""
+    if not (root / "edge-signer" / "bundle.py").exists():
+        return []
+    parse_args = bundle_parser(root)
+    problems = []
+    for doc in doc_files(root):
+        fenced = False
+        for number, line in enumerate(doc.read_text(encoding="utf-8").splitlines(), 1):
+            if line.lstrip().startswith("```"):
+                fenced = not fenced
+                continue
+            texts = [line] if fenced else code_spans(line)
+            for text in texts:
+                found = BUNDLE_COMMAND.search(text)
+                if not found or "<" in text or "…" in text:
+                    continue
+                if not fenced and "-" not in (found.group(1) or ""):
+                    continue  # prose naming the script, not a command line
+                try:
+                    argv = shlex.split((found.group(1) or "").replace("[", " ").replace("]", " "))
+                except ValueError as error:
+                    problems.append(f"{rel(root, doc)}:{number}: `{text.strip()}`: {error}")
+                    continue
+                stderr = io.StringIO()
+                try:
+                    with contextlib.redirect_stderr(stderr), contextlib.redirect_stdout(io.StringIO()):
+                        parse_args(argv)
+                except SystemExit as exit:
+                    if exit.code not in (0, None):
+                        why = stderr.getvalue().strip().splitlines()[-1:] or ["refused"]
+                        problems.append(f"{rel(root, doc)}:{number}: `{text.strip()}`: {why[0]}")
+    return problems
+
+
 CHECKS = {
     "links": check_links,
     "sections": check_section_references,
@@ -455,6 +508,7 @@ CHECKS = {
     "prices": check_prices,
     "no AWS CLI": check_no_aws_cli,
     "front page": check_front_page,
+    "bundle commands": check_bundle_commands,
 }
 
 

@@ -160,6 +160,19 @@ class CheckDocsTest(unittest.TestCase):
         self.assertEqual(self.problems_with({"README.md": readme}),
                          ["front page: README.md: the protect-your-api block has 11 command lines; at most 10 (move the rest to docs/)"])
 
+    def test_a_bundle_command_its_parser_refuses_fails(self):
+        bundle = ("import argparse\n"
+                  "def parse_args(argv):\n"
+                  "    parser = argparse.ArgumentParser()\n"
+                  "    parser.add_argument('--secret-id')\n"
+                  "    parser.add_argument('--region')\n"
+                  "    return parser.parse_args(argv)\n")
+        guide = GUIDE + "\n```sh\nedge-signer/bundle.py --secret-id s --region us-east-1\npython3 edge-signer/bundle.py --secret-id s --regoin x\n```\n"
+        problems = self.problems_with({"edge-signer/bundle.py": bundle, "docs/guide.md": guide})
+        self.assertEqual(len(problems), 1, problems)
+        self.assertTrue(problems[0].startswith("bundle commands: docs/guide.md:16: `python3 edge-signer/bundle.py --secret-id s --regoin x`"), problems)
+        self.assertIn("unrecognized arguments: --regoin x", problems[0])
+
     def test_github_slugs(self):
         self.assertEqual(check_docs.slug("Keys: `originsig` and the rotator"), "keys-originsig-and-the-rotator")
         self.assertEqual(check_docs.slug("AWSCURRENT, AWSPENDING, AWSPREVIOUS"), "awscurrent-awspending-awsprevious")
