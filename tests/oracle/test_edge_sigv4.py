@@ -7,7 +7,8 @@ GetSecretValue request. A local listener captures that request as it leaves the 
   * botocore's own serialization of GetSecretValue (a botocore client, stopped at before-send)
     must have the same URL, body (as JSON), X-Amz-Target and Content-Type.
 Three cases: long-term credentials, temporary credentials (session token), and an edge running in
-a replica region (the replica's endpoint, region and ARN).
+a replica region (the replica's endpoint, region and ARN). The listener's answer is held to
+GetSecretValue's output shape in botocore's service model.
 
     .venv/bin/python -m unittest tests/oracle/test_edge_sigv4.py     # after the .wasm is built
 Needs: the .wasm (target/wasm32-unknown-unknown/wasm/), node_modules (aws4), botocore (.venv, with
@@ -25,6 +26,7 @@ from pathlib import Path
 
 import botocore.session
 from botocore.auth import SigV4Auth
+from botocore.parsers import create_parser
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
@@ -38,6 +40,12 @@ SECRET_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 SESSION_TOKEN = "IQoJb3JpZ2luX2VjEXAMPLE//////////wEaCXVzLWVhc3QtMSJHMEUCIQ+test/session+token=="
 
 
+def get_secret_value_answer(secret_id):
+    """A GetSecretValue answer; test_the_answer_is_secrets_managers_shape holds it to botocore's model."""
+    return json.dumps({"ARN": secret_id, "Name": "originsig/oracle", "VersionId": "v1", "SecretString": json.dumps(KEY),
+                       "VersionStages": ["AWSCURRENT"], "CreatedDate": 1.7e9}).encode()
+
+
 class Captured(http.server.BaseHTTPRequestHandler):
     """Answers GetSecretValue as Secrets Manager does, and keeps what it was sent."""
 
@@ -46,9 +54,7 @@ class Captured(http.server.BaseHTTPRequestHandler):
     def do_POST(self):  # noqa: N802 (http.server's naming)
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         Captured.requests.append({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body})
-        sent = json.loads(body)
-        answer = json.dumps({"ARN": sent["SecretId"], "Name": "originsig/oracle", "VersionId": "v1",
-                             "SecretString": json.dumps(KEY), "VersionStages": ["AWSCURRENT"], "CreatedDate": 1.7e9}).encode()
+        answer = get_secret_value_answer(json.loads(body)["SecretId"])
         self.send_response(200)
         self.send_header("Content-Type", "application/x-amz-json-1.1")
         self.send_header("Content-Length", str(len(answer)))
@@ -162,6 +168,16 @@ class EdgeGetSecretValueTest(unittest.TestCase):
         intended, sent = self.run_edge("replica", args, "ap-southeast-2", SESSION_TOKEN)
         replica_arn = ACCOUNT_ARN.replace(":us-east-1:", ":ap-southeast-2:")
         self.check_against_botocore(intended, sent, "ap-southeast-2", replica_arn, SESSION_TOKEN)
+
+    def test_the_answer_is_secrets_managers_shape(self):
+        # The listener stands for Secrets Manager: its answer has only members of GetSecretValue's
+        # output shape (botocore's service model), and botocore's own parser reads the key from it.
+        output = botocore.session.Session().get_service_model("secretsmanager").operation_model("GetSecretValue").output_shape
+        answer = get_secret_value_answer(ACCOUNT_ARN)
+        self.assertLessEqual(set(json.loads(answer)), set(output.members))
+        parsed = create_parser("json").parse({"status_code": 200, "headers": {}, "body": answer}, output)
+        self.assertEqual(json.loads(parsed["SecretString"]), KEY)
+        self.assertEqual(parsed["VersionStages"], ["AWSCURRENT"])
 
     def test_the_oracle_refuses_a_wrong_signature(self):
         # The comparison can fail: the same capture checked for another region or key does not pass.
