@@ -461,13 +461,34 @@ def bundle_parser(root: Path):
     return module.parse_args
 
 
+def bundle_options(parse_args) -> set[str]:
+    """The options bundle.py's --help lists."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.suppress(SystemExit):
+        parse_args(["--help"])
+    return set(re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]*)", out.getvalue()))
+
+
 def check_bundle_commands(root: Path) -> list[str]:
     """Every `edge-signer/bundle.py …` line in the docs is accepted by bundle.py's parser."""
     if not (root / "edge-signer" / "bundle.py").exists():
         return []
     parse_args = bundle_parser(root)
+    options = bundle_options(parse_args)
     problems = []
     for doc in doc_files(root):
+        # `| field | option | …` tables (the edge bundle's config.json) name bundle.py's options.
+        in_table = False
+        for number, line in prose_lines(doc.read_text(encoding="utf-8")):
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            if not line.lstrip().startswith("|"):
+                in_table = False
+            elif cells[:2] == ["field", "option"]:
+                in_table = True
+            elif in_table:
+                for option in re.findall(r"`(--[a-z][a-z0-9-]*)`", cells[1] if len(cells) > 1 else ""):
+                    if option not in options:
+                        problems.append(f"{rel(root, doc)}:{number}: {option} is not an option of edge-signer/bundle.py")
         fenced = False
         for number, line in enumerate(doc.read_text(encoding="utf-8").splitlines(), 1):
             if line.lstrip().startswith("```"):

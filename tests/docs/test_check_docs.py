@@ -170,6 +170,9 @@ class CheckDocsTest(unittest.TestCase):
         guide = GUIDE + "\n```sh\nedge-signer/bundle.py --secret-id s --region us-east-1\npython3 edge-signer/bundle.py --secret-id s --regoin x\n```\n"
         problems = self.problems_with({"edge-signer/bundle.py": bundle, "docs/guide.md": guide})
         self.assertEqual(len(problems), 1, problems)
+        table = "\n| field | option | meaning |\n|---|---|---|\n| `region` | `--region` | r |\n| `ttl` | `--cache-ttl` | t |\n"
+        self.assertEqual(self.problems_with({"edge-signer/bundle.py": bundle, "docs/guide.md": GUIDE + table}),
+                         ["bundle commands: docs/guide.md:17: --cache-ttl is not an option of edge-signer/bundle.py"])
         self.assertTrue(problems[0].startswith("bundle commands: docs/guide.md:16: `python3 edge-signer/bundle.py --secret-id s --regoin x`"), problems)
         self.assertIn("unrecognized arguments: --regoin x", problems[0])
 
