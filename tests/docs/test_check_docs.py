@@ -176,6 +176,10 @@ class CheckDocsTest(unittest.TestCase):
         self.assertTrue(problems[0].startswith("bundle commands: docs/guide.md:16: `python3 edge-signer/bundle.py --secret-id s --regoin x`"), problems)
         self.assertIn("unrecognized arguments: --regoin x", problems[0])
 
+    def test_a_timing_entry_named_in_prose_that_the_model_lacks_fails(self):
+        problems = self.problems_with({"docs/guide.md": GUIDE + "\nDefault: `edgeCacheTtlSecs`.\n"})
+        self.assertEqual(problems, ["timing: docs/guide.md:14: `edgeCacheTtlSecs` is not an entry of infra/timing.json"])
+
     def test_github_slugs(self):
         self.assertEqual(check_docs.slug("Keys: `originsig` and the rotator"), "keys-originsig-and-the-rotator")
         self.assertEqual(check_docs.slug("AWSCURRENT, AWSPENDING, AWSPREVIOUS"), "awscurrent-awspending-awsprevious")
