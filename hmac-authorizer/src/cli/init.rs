@@ -7,7 +7,7 @@ use crate::rotation::new_key;
 use crate::store::{KeyStore, ReadRing};
 
 #[derive(Debug, Args)]
-#[command(after_help = super::EXIT_CODES)]
+#[command(after_help = super::exit::help(super::exit::codes::INIT))]
 pub struct InitArgs {
     #[command(flatten)]
     source: KeySourceArgs,
@@ -23,7 +23,7 @@ pub struct InitArgs {
 
 pub async fn run(args: InitArgs) -> Result<(), CliError> {
     let key = new_key(now_unix())?;
-    with_store!(args.source.open(&args.region).await, store => {
+    with_store!(args.source.open(&args.region).await?, store => {
         store.create(&key, &args.description).await?;
         println!("created {} with key {} as AWSCURRENT", store.location(), key.id());
     });

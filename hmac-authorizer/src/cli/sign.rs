@@ -9,7 +9,7 @@ use crate::rotation::stored_ring;
 use crate::store::ReadRing;
 
 #[derive(Debug, Args)]
-#[command(after_help = super::EXIT_CODES)]
+#[command(after_help = super::exit::help(super::exit::codes::SIGN))]
 pub struct SignArgs {
     #[command(flatten)]
     source: KeySourceArgs,
@@ -30,7 +30,7 @@ pub struct SignArgs {
 
 pub async fn run(args: SignArgs) -> Result<(), CliError> {
     let target = args.request.target()?;
-    let ring = with_store!(args.source.open(&args.region).await, store => usable_ring(store.location(), &stored_ring(&store).await?)?);
+    let ring = with_store!(args.source.open(&args.region).await?, store => usable_ring(store.location(), &stored_ring(&store).await?)?);
     let key = ring.signing_key();
     let at = UnixSeconds::new(args.at.unwrap_or_else(now_unix));
     let header = sign(&target, key, at);
