@@ -225,6 +225,33 @@ fn routes_audit_and_init_survive_a_closed_pipe() {
         &env,
         0,
     );
+    // A real API: the table and the verdict are lost, the code stays 0.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let api = rt.block_on(async {
+        let config = originsig_hmac_authorizer::aws::config_loader(
+            Some("us-east-1".into()),
+            originsig_hmac_authorizer::timing::TOOL_CALLS,
+        )
+        .endpoint_url(moto.endpoint())
+        .credentials_provider(aws_sdk_secretsmanager::config::Credentials::for_tests())
+        .load()
+        .await;
+        aws_sdk_apigatewayv2::Client::new(&config)
+            .create_api()
+            .name("pipe")
+            .protocol_type(aws_sdk_apigatewayv2::types::ProtocolType::Http)
+            .send()
+            .await
+            .unwrap()
+            .api_id
+            .unwrap()
+    });
+    assert_no_panic_on_closed_pipe(&["routes", "audit", "--api-id", &api], &env, 0);
+    assert_no_panic_on_closed_pipe(
+        &["routes", "audit", "--api-id", &api, "--output", "json"],
+        &env,
+        0,
+    );
     // An unknown API: the error goes to stderr, the code stays 3.
     assert_no_panic_on_closed_pipe(&["routes", "audit", "--api-id", "zzzzzzzzzz"], &env, 3);
 }

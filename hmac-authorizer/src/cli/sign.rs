@@ -9,7 +9,12 @@ use crate::rotation::stored_ring;
 use crate::store::ReadRing;
 
 #[derive(Debug, Args)]
-#[command(after_help = super::exit::help(super::exit::codes::SIGN))]
+#[command(after_help = format!(
+    "Example (the secret in eu-west-1):\n  \
+     originsig sign --secret-id originsig/prod --region eu-west-1 \\\n      \
+     --url 'https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/prod/items?page=2' --curl\n\n{}",
+    super::exit::help(super::exit::codes::SIGN)
+))]
 pub struct SignArgs {
     #[command(flatten)]
     source: KeySourceArgs,

@@ -15,7 +15,12 @@ use crate::store::ReadRing;
 use crate::timing::Timing;
 
 #[derive(Debug, Args)]
-#[command(after_help = super::exit::help(super::exit::codes::VERIFY))]
+#[command(after_help = format!(
+    "Example (the secret in eu-west-1; the header from the authorizer's deny log or a capture):\n  \
+     originsig verify --secret-id originsig/prod --region eu-west-1 \\\n      \
+     --url 'https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/prod/items' --header 'v2;t=…;k=…;s=…'\n\n{}",
+    super::exit::help(super::exit::codes::VERIFY)
+))]
 pub struct VerifyArgs {
     #[command(flatten)]
     source: KeySourceArgs,
