@@ -71,6 +71,10 @@ pub mod codes {
         (Exit::Success, "the secret (or key file) was created"),
         (Exit::Usage, ""),
         (Exit::Aws, "also when it already exists (init never overwrites)"),
+        (
+            Exit::Problem,
+            "refused to make a key: the system's random generator failed or its clock is out of range",
+        ),
     ];
     pub const ROTATE: &[(Exit, &str)] = &[
         (Exit::Success, "rotated (or staged, with --no-wait)"),
