@@ -205,7 +205,7 @@ pub struct RequestArgs {
     pub method: String,
     /// The request's URL at the API (host, stage and path included), signed exactly as written:
     /// no dot-segment removal, no re-encoding. Write it as a client sends it on the wire: a
-    /// character outside RFC 3986 (a space, a backslash, `"<>{}|^`, non-ASCII) must be
+    /// character outside RFC 3986 (a space, a backslash, `"<>{}|^`, `[]` after the host, non-ASCII) must be
     /// percent-encoded (a space as %20); a URL with one is refused, with the encoded form to use.
     #[arg(long)]
     pub url: String,
@@ -305,9 +305,13 @@ impl<'a> UrlParts<'a> {
     }
 }
 
-/// Whether a byte may appear in a URL as sent (RFC 3986: unreserved, reserved, `%`).
-fn allowed_in_url(byte: u8) -> bool {
-    byte.is_ascii_alphanumeric() || b"-._~:/?#[]@!$&'()*+,;=%".contains(&byte)
+/// Whether a byte may appear in a URL as sent (RFC 3986: unreserved, reserved, `%`); `[` and `]`
+/// only in the host (an IPv6 literal): in a path or query they are not RFC 3986, and curl reads
+/// them as a glob.
+fn allowed_in_url(byte: u8, in_host: bool) -> bool {
+    byte.is_ascii_alphanumeric()
+        || b"-._~:/?#@!$&'()*+,;=%".contains(&byte)
+        || (in_host && b"[]".contains(&byte))
 }
 
 /// Refuses a URL that a client would not send as written, naming the first offending character
@@ -325,21 +329,32 @@ fn check_as_sent(url: &str, after_scheme: &str) -> Result<(), String> {
             url.len() - after_scheme.len() + at
         ));
     }
+    // Offsets in `url`: the scheme and `://` end at `start`, the host (authority) at `path_at`.
+    let start = url.len() - after_scheme.len();
+    let path_at = start + after_scheme.find(['/', '?']).unwrap_or(after_scheme.len());
+    let as_sent = |at: usize, c: char| {
+        let mut buf = [0u8; 4];
+        at < start || matches!(c.encode_utf8(&mut buf).as_bytes(), [b] if allowed_in_url(*b, at < path_at))
+    };
     let Some(first) = after_scheme
-        .chars()
-        .find(|c| c.len_utf8() > 1 || !allowed_in_url(*c as u8))
+        .char_indices()
+        .find(|&(at, c)| !as_sent(start + at, c))
+        .map(|(_, c)| c)
     else {
         return Ok(());
     };
     let encoded: String = url
         .char_indices()
         .map(|(at, c)| {
-            let mut buf = [0u8; 4];
-            let bytes = c.encode_utf8(&mut buf).as_bytes();
-            if at < url.len() - after_scheme.len() || matches!(bytes, [b] if allowed_in_url(*b)) {
+            if as_sent(at, c) {
                 c.to_string()
             } else {
-                bytes.iter().map(|b| format!("%{b:02X}")).collect()
+                let mut buf = [0u8; 4];
+                c.encode_utf8(&mut buf)
+                    .as_bytes()
+                    .iter()
+                    .map(|b| format!("%{b:02X}"))
+                    .collect()
             }
         })
         .collect();
@@ -556,6 +571,9 @@ mod tests {
         assert!(error("https://h/a?q=\"x\"").ends_with("https://h/a?q=%22x%22"));
         assert!(error("https://h/a%zz").contains("%25"));
         assert!(error("https://h/a%2").contains("two hexadecimal digits"));
+        assert!(error("https://h/a[1]").ends_with("https://h/a%5B1%5D"));
+        assert!(error("https://h/a?x[]=1").ends_with("https://h/a?x%5B%5D=1"));
+        assert_eq!(UrlParts::split("https://[::1]:8443/a").unwrap().path, "/a");
     }
 
     #[test]
