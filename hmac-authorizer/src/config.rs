@@ -252,8 +252,10 @@ pub const AUTHORIZER_BINARY: LambdaBinary = LambdaBinary {
 pub const ROTATOR_BINARY: LambdaBinary = LambdaBinary {
     name: "key-rotator",
     what: "the originsig Secrets Manager rotation function (invoked by Secrets Manager)",
-    needs: "ORIGINSIG_ROTATION_WAIT_SECS, ORIGINSIG_CACHE_TTL_SECS, ORIGINSIG_EDGE_MAX_STALE_SECS, \
-            ORIGINSIG_MAX_AGE_SECS and the optional ORIGINSIG_TEST_URL, ORIGINSIG_DIRECT_URL",
+    needs:
+        "the optional ORIGINSIG_ROTATION_WAIT_SECS, ORIGINSIG_CACHE_TTL_SECS, ORIGINSIG_EDGE_MAX_STALE_SECS, \
+            ORIGINSIG_MAX_AGE_SECS, ORIGINSIG_TEST_URL and ORIGINSIG_DIRECT_URL (the secret comes in each \
+            Secrets Manager event)",
 };
 
 fn error(variable: &'static str, problem: String) -> ConfigError {
