@@ -204,6 +204,71 @@ impl Config {
     }
 }
 
+/// The variables Lambda sets for every function and that the Lambda runtime client needs (it
+/// panics without them): without them the binary was not started by Lambda.
+pub const LAMBDA_VARIABLES: [&str; 4] = [
+    "AWS_LAMBDA_RUNTIME_API",
+    "AWS_LAMBDA_FUNCTION_NAME",
+    "AWS_LAMBDA_FUNCTION_VERSION",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+];
+
+/// What a Lambda binary says when it is run by hand (or with `--help`): what it is, which
+/// variables it needs, and what to use instead.
+#[derive(Debug, Clone, Copy)]
+pub struct LambdaBinary {
+    pub name: &'static str,
+    pub what: &'static str,
+    pub needs: &'static str,
+}
+
+impl LambdaBinary {
+    /// `Ok` when Lambda started this process (its variables are set and there are no arguments:
+    /// Lambda passes none); else the one sentence to print before exiting non-zero.
+    pub fn started_by_lambda(
+        &self,
+        mut args: impl Iterator<Item = String>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<(), String> {
+        let missing: Vec<&str> = LAMBDA_VARIABLES
+            .iter()
+            .copied()
+            .filter(|name| env(name).filter(|v| !v.is_empty()).is_none())
+            .collect();
+        let memory_ok = env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE").is_none_or(|m| m.parse::<i32>().is_ok());
+        if args.next().is_none() && missing.is_empty() && memory_ok {
+            return Ok(());
+        }
+        let why = if missing.is_empty() {
+            "it takes no arguments".to_owned()
+        } else {
+            format!("{} not set here", missing.join(", "))
+        };
+        Err(format!(
+            "{} is {}; it runs only inside AWS Lambda ({why}) and is configured by {} (README.md); \
+             to manage or test keys by hand, use `originsig --help`.",
+            self.name, self.what, self.needs
+        ))
+    }
+}
+
+/// The authorizer binary's sentence.
+pub const AUTHORIZER_BINARY: LambdaBinary = LambdaBinary {
+    name: "hmac-authorizer",
+    what: "the originsig API Gateway Lambda authorizer",
+    needs: "ORIGINSIG_SECRET_ID (or ORIGINSIG_KEY_FILE) and the optional ORIGINSIG_* variables",
+};
+
+/// The rotator binary's sentence.
+pub const ROTATOR_BINARY: LambdaBinary = LambdaBinary {
+    name: "key-rotator",
+    what: "the originsig Secrets Manager rotation function (invoked by Secrets Manager)",
+    needs:
+        "the optional ORIGINSIG_ROTATION_WAIT_SECS, ORIGINSIG_CACHE_TTL_SECS, ORIGINSIG_EDGE_MAX_STALE_SECS, \
+            ORIGINSIG_MAX_AGE_SECS, ORIGINSIG_TEST_URL and ORIGINSIG_DIRECT_URL (the secret comes in each \
+            Secrets Manager event)",
+};
+
 fn error(variable: &'static str, problem: String) -> ConfigError {
     ConfigError { variable, problem }
 }
@@ -230,6 +295,36 @@ mod tests {
         let all = config(&[(SECRET_ID, "a"), (ACCEPT_V1, "all")]).unwrap();
         assert_eq!(all.accept_v1, AcceptV1::All);
         assert_eq!(c.cache, CachePolicy::default());
+    }
+
+    #[test]
+    fn a_lambda_binary_run_by_hand_says_what_it_is() {
+        let lambda = |name: &str| match name {
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE" => Some("128".to_owned()),
+            _ => Some("x".to_owned()),
+        };
+        let started = |args: &[&str], env: &dyn Fn(&str) -> Option<String>| {
+            AUTHORIZER_BINARY.started_by_lambda(args.iter().map(|a| (*a).to_owned()), env)
+        };
+        assert!(started(&[], &lambda).is_ok());
+        let by_hand = started(&[], &|_| None).unwrap_err();
+        assert!(
+            by_hand.contains("AWS_LAMBDA_RUNTIME_API") && by_hand.contains("ORIGINSIG_SECRET_ID"),
+            "{by_hand}"
+        );
+        let help = started(&["--help"], &lambda).unwrap_err();
+        assert!(help.contains("takes no arguments"), "{help}");
+        let bad_memory = |name: &str| {
+            Some(
+                if name.ends_with("MEMORY_SIZE") {
+                    "lots"
+                } else {
+                    "x"
+                }
+                .to_owned(),
+            )
+        };
+        assert!(started(&[], &bad_memory).is_err());
     }
 
     #[test]

@@ -17,17 +17,13 @@ use crate::rotation::stored_ring;
 use crate::store::ReadRing;
 
 #[derive(Debug, Args)]
-#[command(after_help = "\
-Example, for a distribution whose origin is the custom domain api.example.com with origin path /v1:
-  originsig doctor --secret-id originsig/prod --direct-url https://api.example.com/v1/health \\
-      --origin-path /v1 --stage prod
+#[command(after_help = format!("\
+Example, for a distribution whose origin is the custom domain api.example.com with origin path /v1
+(and the secret in us-east-1):
+  originsig doctor --secret-id originsig/prod --region us-east-1 \\
+      --direct-url https://api.example.com/v1/health --origin-path /v1 --stage prod
 
-Exit codes:
-  0  the edge's default (the origin path) is what API Gateway shows
-  2  usage error (bad arguments, or the API could not be reached)
-  3  key store error (AWS, permissions, no answer, missing, malformed or conflicting keys)
-  4  another prefix is (the report names the --gateway-path-prefix to build the edge bundle
-     with), or none is")]
+{}", super::exit::help(super::exit::codes::DOCTOR)))]
 pub struct DoctorArgs {
     #[command(flatten)]
     source: KeySourceArgs,
@@ -50,6 +46,8 @@ pub struct DoctorArgs {
     /// (HOST:ADDRESS; the port stays the URL's).
     #[arg(long, value_name = "HOST:ADDRESS")]
     resolve: Option<String>,
+    #[command(flatten)]
+    output: super::output::OutputArgs,
 }
 
 /// What the API answered for one candidate prefix.
@@ -110,7 +108,7 @@ pub async fn run(args: DoctorArgs) -> Result<(), CliError> {
             ))
         })?;
     let uri = if uri.is_empty() { "/" } else { uri };
-    let ring = with_store!(args.source.open(&args.region).await, store => usable_ring(store.location(), &stored_ring(&store).await?)?);
+    let ring = with_store!(args.source.open(&args.region).await?, store => usable_ring(store.location(), &stored_ring(&store).await?)?);
     let key = ring.signing_key();
     let client = client(args.resolve.as_deref())?;
     let send = |header: Option<String>| {
@@ -120,23 +118,24 @@ pub async fn run(args: DoctorArgs) -> Result<(), CliError> {
         }
         let url = args.direct_url.clone();
         async move {
-            request
-                .send()
-                .await
-                .map(|r| r.status().as_u16())
-                .map_err(|e| CliError::Usage(format!("GET {url}: {}", crate::aws::with_causes(&e))))
+            request.send().await.map(|r| r.status().as_u16()).map_err(|e| {
+                CliError::Unreachable(format!("GET {url}: no answer ({})", crate::aws::with_causes(&e)))
+            })
         }
     };
 
     let unsigned = send(None).await?;
-    println!(
-        "unsigned request: {unsigned} {}",
-        if matches!(unsigned, 401 | 403) {
-            "(refused: good)"
-        } else {
-            "(NOT refused: is the authorizer attached to this route?)"
-        }
-    );
+    let text = !args.output.is_json();
+    if text {
+        println!(
+            "unsigned request: {unsigned} {}",
+            if matches!(unsigned, 401 | 403) {
+                "(refused: good)"
+            } else {
+                "(NOT refused: is the authorizer attached to this route?)"
+            }
+        );
+    }
     let mut probes = Vec::new();
     for prefix in candidates(&args.origin_path, args.stage.as_deref()) {
         let target = RequestTarget::from_edge(
@@ -159,8 +158,10 @@ pub async fn run(args: DoctorArgs) -> Result<(), CliError> {
             prefix,
         });
     }
-    println!("\n{:<24} {:<7} verdict", "prefix signed", "status");
-    for probe in &probes {
+    if text {
+        println!("\n{:<24} {:<7} verdict", "prefix signed", "status");
+    }
+    for probe in probes.iter().filter(|_| text) {
         let shown = if probe.prefix.is_empty() {
             "'' (none)".to_owned()
         } else {
@@ -176,6 +177,9 @@ pub async fn run(args: DoctorArgs) -> Result<(), CliError> {
         println!("{shown:<24} {:<7} {verdict}", probe.status);
     }
     let allowed: Vec<&Probe> = probes.iter().filter(|p| p.allowed()).collect();
+    if !text {
+        return json_report(&args, unsigned, &probes, allowed.first().copied());
+    }
     match allowed.first() {
         Some(probe) if probe.prefix == args.origin_path => {
             println!("\nok: the edge's default (the origin path {:?}) is what API Gateway shows; build the edge bundle without --gateway-path-prefix", args.origin_path);
@@ -194,5 +198,37 @@ pub async fn run(args: DoctorArgs) -> Result<(), CliError> {
             println!("\nnone of the prefixes was allowed: check the key (`originsig status`), the --origin-path, the route, and the authorizer's deny logs");
             Err(CliError::CheckFailed("no candidate prefix was allowed".into()))
         }
+    }
+}
+
+/// `--output json`: the same findings and exit code as the text report (fields in
+/// docs/reference/cli.md).
+fn json_report(
+    args: &DoctorArgs,
+    unsigned: u16,
+    probes: &[Probe],
+    allowed: Option<&Probe>,
+) -> Result<(), CliError> {
+    let verdict = match allowed {
+        Some(probe) if probe.prefix == args.origin_path => "ok",
+        Some(_) => "change",
+        None => "none",
+    };
+    super::output::print_json(&serde_json::json!({
+        "unsignedStatus": unsigned,
+        "unsignedRefused": matches!(unsigned, 401 | 403),
+        "probes": probes.iter().map(|p| serde_json::json!({
+            "prefix": p.prefix, "status": p.status, "allowed": p.allowed(),
+        })).collect::<Vec<_>>(),
+        "originPath": args.origin_path,
+        "verdict": verdict,
+        "gatewayPathPrefix": allowed.map(|p| p.prefix.clone()),
+    }));
+    match verdict {
+        "ok" => Ok(()),
+        "change" => Err(CliError::CheckFailed(
+            "the edge's default path prefix would be denied".into(),
+        )),
+        _ => Err(CliError::CheckFailed("no candidate prefix was allowed".into())),
     }
 }

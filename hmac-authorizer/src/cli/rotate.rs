@@ -11,7 +11,7 @@ use crate::rotation::{self, RotationError};
 use crate::timing::Timing;
 
 #[derive(Debug, Args)]
-#[command(after_help = super::EXIT_CODES)]
+#[command(after_help = super::exit::help(super::exit::codes::ROTATE))]
 pub struct RotateArgs {
     #[command(flatten)]
     source: KeySourceArgs,
@@ -55,7 +55,7 @@ pub async fn run(args: RotateArgs) -> Result<(), CliError> {
         ..args.guard.timing()
     };
     let wait = args.wait.map_or(timing.propagation_wait(), Duration::from_secs);
-    with_store!(args.source.open(&args.region).await, store => {
+    with_store!(args.source.open(&args.region).await?, store => {
         // 1. Stage (or resume).
         let pending = rotation::start(&store, &timing, now_unix(), args.force).await?;
         if pending.resumed {
