@@ -3,9 +3,10 @@
 // Signs every request CloudFront sends to the custom origin (the HTTP API) with the key staged
 // AWSCURRENT, after removing any viewer-supplied x-originsig header and setting Host to the
 // origin's domain. Lambda@Edge has no environment variables, so configuration comes from
-// config.json in this bundle. The bundle has no npm dependencies: the runtime provides the AWS
-// SDK for JavaScript v3. It fails closed: without a usable key it answers 503, never forwards
-// an unsigned request, and it never logs key material.
+// config.json in this bundle. It does not use the AWS SDK: it calls GetSecretValue itself, signed
+// with the one npm package the bundle ships, `aws4` (MIT, copied by bundle.py as
+// package-lock.json pins it). It fails closed: without a usable key it answers 503, never
+// forwards an unsigned request, and it never logs key material.
 
 // Only node:fs at load: every further module costs cold-start CPU. The Secrets Manager call's
 // modules (aws4, node:http or node:https) are loaded when a secret is configured.
