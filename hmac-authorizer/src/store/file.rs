@@ -304,6 +304,14 @@ mod tests {
         let store = KeyFileStore::new(path.clone());
         let ring = store.read_ring().await.unwrap();
         assert_eq!(ring.entries().count(), 1);
+        // One rule: the core's key-ring parser reads the same file the same way.
+        let core = KeyRing::from_keyring_json(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let ids = |ring: &KeyRing| {
+            ring.entries()
+                .map(|(_, k)| k.id().to_string())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(ids(&core), ids(&ring));
         std::fs::write(&path, format!(r#"{{"format":"{KEYRING_FORMAT}","current":7}}"#)).unwrap();
         assert!(matches!(
             store.read_ring().await,
@@ -312,6 +320,7 @@ mod tests {
                 ..
             })
         ));
+        assert!(KeyRing::from_keyring_json(&std::fs::read_to_string(&path).unwrap()).is_err());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
