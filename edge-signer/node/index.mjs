@@ -216,8 +216,13 @@ const signer = loadSigner(readFileSync(bundled(WASM_FILE)));
 // secret cannot be read does the last key sign on, up to maxStaleSeconds; then 503. A failed read
 // is retried at most every refreshRetrySeconds, and every call is abandoned after
 // callTimeoutSeconds, so a hung Secrets Manager never holds the next read.
+// A read still in flight after half of cacheTtlSeconds started before Lambda froze the container
+// (a call is bounded to seconds): after the thaw its outcome -- usually its timeout firing late --
+// says nothing about Secrets Manager now, so it is not adopted: a new read starts, and the old
+// one's failure does not hold the retry interval.
 
-const cache = { keyId: null, loadedAt: 0, lastAttemptAt: -Infinity, inFlight: null };
+const cache = { keyId: null, loadedAt: 0, lastAttemptAt: -Infinity, inFlight: null, inFlightSince: 0 };
+const inFlightBoundMs = () => config.cacheTtlSeconds * 500;
 
 function log(level, message, fields = {}) {
   console.log(JSON.stringify({ level, message, component: 'originsig-edge-signer', ...fields }));
@@ -332,24 +337,34 @@ function installKey(text) {
 }
 
 function refresh() {
-  if (cache.inFlight) return cache.inFlight;
-  cache.inFlight = (async () => {
+  const startedAt = Date.now();
+  if (cache.inFlight) {
+    if (startedAt - cache.inFlightSince <= inFlightBoundMs()) return cache.inFlight;
+    log('info', 'a key read started before the container was frozen is not adopted; reading again', { inFlightSeconds: Math.floor((startedAt - cache.inFlightSince) / 1000) });
+  }
+  const read = { promise: null };
+  read.promise = (async () => {
+    let ok = false;
     try {
       const keyId = installKey(await readSecretString());
       if (keyId !== cache.keyId) log('info', 'signing key loaded', { keyId, previousKeyId: cache.keyId });
       cache.keyId = keyId;
       cache.loadedAt = Date.now();
+      ok = true;
     } catch (error) {
       // Keep the last good key (if any); say why, never what the value was.
       log('warn', 'key refresh failed', { reason: error.code ?? error.name ?? 'error', detail: error.message, keyId: cache.keyId });
     } finally {
       // The retry interval counts from the end of the attempt: a call that hung until its
-      // timeout is not followed at once by another.
-      cache.lastAttemptAt = Date.now();
-      cache.inFlight = null;
+      // timeout is not followed at once by another. A read that spanned a freeze does not count.
+      const endedAt = Date.now();
+      if (ok || endedAt - startedAt <= inFlightBoundMs()) cache.lastAttemptAt = endedAt;
+      if (cache.inFlight === read.promise) cache.inFlight = null;
     }
   })();
-  return cache.inFlight;
+  cache.inFlight = read.promise;
+  cache.inFlightSince = startedAt;
+  return read.promise;
 }
 
 /** Makes sure a usable key is loaded; true when requests may be signed. */
