@@ -18,13 +18,40 @@ import { readFileSync } from 'node:fs';
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: false });
 
-/** Compiles and instantiates the module synchronously (done once per container, at load). */
+/**
+ * Compiles and instantiates the module synchronously (done once per container, at load).
+ *
+ * Trap-safe: a trap (a Rust panic, an allocation failure) stops the module in the middle of a
+ * call, with its state -- locks included -- as it was; every later call of that instance would
+ * trap too. So after a trap the instance is replaced by a new one (same compiled module, fresh
+ * memory) and the key loaded again, and the call fails with SignerError `internal_error` /
+ * `wasm_trap`: that one request is answered 502, the next ones are signed.
+ */
 export function loadSigner(wasmBytes) {
-  const { exports: wasm } = new WebAssembly.Instance(new WebAssembly.Module(wasmBytes), {});
+  const module = new WebAssembly.Module(wasmBytes);
+  let wasm = null;
+  // The fields of the loaded key, to load it into a new instance after a trap. The same text was
+  // in this process's memory when the secret was parsed; it is never logged.
+  let keyFields = null;
+  const instantiate = () => {
+    wasm = new WebAssembly.Instance(module, {}).exports;
+  };
+  instantiate();
+
+  function call(fn, fields, ...args) {
+    try {
+      return callOnce(fn, fields, ...args);
+    } catch (error) {
+      if (!(error instanceof WebAssembly.RuntimeError)) throw error;
+      instantiate();
+      if (keyFields !== null) callOnce('load_key', keyFields);
+      throw new SignerError('internal_error', `the signer module trapped in ${fn} (${error.message}); it was replaced by a new instance`, 'wasm_trap');
+    }
+  }
 
   // Writes `fields` as one message (u32 LE length + UTF-8 bytes each) into the module's input
   // buffer, calls `fn`, and returns [status, outputFields].
-  function call(fn, fields, ...args) {
+  function callOnce(fn, fields, ...args) {
     let capacity = 0;
     for (const field of fields) capacity += 4 + field.length * 3; // UTF-8 needs ≤ 3 bytes per UTF-16 unit
     const start = wasm.input_buffer(capacity);
@@ -50,6 +77,7 @@ export function loadSigner(wasmBytes) {
       const fields = [str(secret?.format), str(secret?.kid), str(secret?.key)];
       const [status, out] = call('load_key', fields);
       if (status !== 0) throw new SignerError(out[0], out[2], out[1]);
+      keyFields = fields;
       return out[0];
     },
 
@@ -78,7 +106,7 @@ export function loadSigner(wasmBytes) {
 
 /**
  * A refusal from the signer: `code` is stable (unsignable, not_custom_origin, bad_event, no_key,
- * bad_key); `detail` is the finer reason (for unsignable: percent_encoding, path_truncated,
+ * bad_key, internal_error); `detail` is the finer reason (for unsignable: percent_encoding, path_truncated,
  * path_rejected, path_not_utf8, too_long, host, method, ...).
  */
 export class SignerError extends Error {
@@ -406,6 +434,7 @@ const RESPONSES = {
   unsignable: () => generated(400, 'Bad Request', 'The request URL cannot be forwarded.\n'),
   not_custom_origin: () => generated(502, 'Bad Gateway', 'The origin is misconfigured.\n'),
   bad_event: () => generated(502, 'Bad Gateway', 'The origin is misconfigured.\n'),
+  internal_error: () => generated(502, 'Bad Gateway', 'The request could not be forwarded.\n'),
 };
 
 // --- the handler --------------------------------------------------------------------------
@@ -428,7 +457,8 @@ export async function handler(event) {
   try {
     plan = signer.plan(request, Math.floor(nowMs / 1000), config);
   } catch (error) {
-    const code = error instanceof SignerError ? error.code : 'bad_event';
+    // The event's shape was checked above: an error that is not the signer's is ours, not the event's.
+    const code = error instanceof SignerError ? error.code : 'internal_error';
     const detail = error instanceof SignerError ? error.detail : code;
     log(code === 'unsignable' ? 'info' : 'error', 'request not signed', { reason: code, detail, explanation: error.message, requestId });
     return (RESPONSES[code] ?? RESPONSES.bad_event)();
