@@ -4,7 +4,8 @@
 use std::sync::Arc;
 
 use originsig_core::{
-    single_header_value, verify_accepting, AcceptV1, Freshness, KeyRing, UnixSeconds, Verified, VerifyError,
+    single_header_value, verify_accepting, AcceptV1, Freshness, KeyRing, UnixSeconds, UnsupportedVersion,
+    Verified, VerifyError,
 };
 use serde_json::Value;
 use thiserror::Error;
@@ -58,6 +59,22 @@ pub enum Decision {
 struct Outcome {
     decision: Decision,
     hint: Option<PrefixHint>,
+}
+
+/// What to change when a signature's version was refused (names the variable to set).
+fn version_hint(reason: &VerifyError, accept_v1: AcceptV1) -> Option<String> {
+    let VerifyError::UnsupportedVersion(why) = reason else {
+        return None;
+    };
+    let variable = crate::config::ACCEPT_V1;
+    Some(match why {
+        UnsupportedVersion::V1RepeatedQueryKey | UnsupportedVersion::V1NotAccepted => format!(
+            "an edge bundle older than protocol v2 signed this ({variable}={}): deploy the current edge \
+             bundle, or set {variable}=all until every edge signs v2",
+            accept_v1.as_str()
+        ),
+        _ => "a signer newer than this authorizer: deploy the current authorizer before the edge".to_owned(),
+    })
 }
 
 pub struct Authorizer<S> {
@@ -251,7 +268,11 @@ impl<S: ReadRing> Authorizer<S> {
             }
             Decision::Deny(reason) => {
                 let detail = reason.detail();
-                let hint = outcome.hint.as_ref().map(PrefixHint::message);
+                let hint = outcome
+                    .hint
+                    .as_ref()
+                    .map(PrefixHint::message)
+                    .or_else(|| version_hint(reason, self.accept_v1));
                 tracing::info!(
                     decision = "deny",
                     reason = reason.reason(),
@@ -267,5 +288,30 @@ impl<S: ReadRing> Authorizer<S> {
                 self.metric("deny", reason.reason(), now_ms);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_version_names_what_to_change() {
+        let refused = |why| VerifyError::UnsupportedVersion(why);
+        let v1 = version_hint(
+            &refused(UnsupportedVersion::V1RepeatedQueryKey),
+            AcceptV1::Unambiguous,
+        )
+        .unwrap();
+        assert!(v1.contains("ORIGINSIG_ACCEPT_V1=unambiguous"), "{v1}");
+        assert!(v1.contains("ORIGINSIG_ACCEPT_V1=all"), "{v1}");
+        let none = version_hint(&refused(UnsupportedVersion::V1NotAccepted), AcceptV1::None).unwrap();
+        assert!(none.contains("ORIGINSIG_ACCEPT_V1=none"), "{none}");
+        let newer = version_hint(&refused(UnsupportedVersion::Unknown), AcceptV1::All).unwrap();
+        assert!(newer.contains("authorizer before the edge"), "{newer}");
+        for hint in [v1, none, newer] {
+            assert!(!hint.contains("  "), "runs of spaces: {hint}");
+        }
+        assert_eq!(version_hint(&VerifyError::BadSignature, AcceptV1::All), None);
     }
 }

@@ -35,7 +35,7 @@ pub use canonical::{CanonicalRequest, Version};
 pub use error::{KeyError, Malformed, UnsupportedVersion, VerifyError};
 pub use header::{SignatureHeader, HEADER_NAME, MAX_HEADER_LEN};
 pub use key::{KeyId, SigningKey, KEY_FORMAT, MAX_KEY_LEN, MIN_KEY_LEN};
-pub use keyring::{KeyRing, KeyRingMembers, KeyRole, KEYRING_FORMAT};
+pub use keyring::{KeyRing, KeyRingMembers, KeyRole, LabelledRing, RingRefused, KEYRING_FORMAT};
 pub use protocol::{
     sign, sign_version, single_header_value, verify, verify_accepting, verify_header_values, AcceptV1,
     Verified,

@@ -149,3 +149,15 @@ test('no key material ever reaches a log line', () => {
   for (const secret of keyMaterialStrings()) assert.ok(!joined.includes(secret), 'a log line holds key material');
   assert.ok(!joined.includes(KEYRING.current.key));
 });
+
+test('the header comment of index.mjs names the npm packages the bundle ships, and no SDK', () => {
+  const dir = join(ROOT, 'target', 'lambda', 'node-tests', 'key-file');
+  const source = readFileSync(join(dir, 'index.mjs'), 'utf8');
+  const header = source.slice(0, source.search(/^[^/\n]/m)); // the leading // comment block
+  const packages = readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+  assert.ok(packages.length > 0, 'the bundle ships aws4');
+  for (const name of packages) assert.ok(header.includes(name), `header comment does not name ${name}`);
+  assert.doesNotMatch(header, /no npm dependencies/i);
+  assert.doesNotMatch(header, /runtime provides the AWS\s*(\/\/\s*)?SDK/i);
+  assert.doesNotMatch(source, /from '@aws-sdk\//, 'the handler imports no AWS SDK module');
+});
