@@ -1,10 +1,10 @@
 // Test driver appended (by run.mjs) to the built function, so that njs and Node run the
 // function's exact text. argv[2] names a JSON file: a list of cases
 //   {method, uri, rawQuery (string, or null for no '?'), headers: {name: {value}}, nowMs,
-//    kvs: {key: value text}}
+//    kvs: {key: value text}, noRawQueryString (optional: an event without the helper)}
 // Each runs through `handler` with Date.now fixed at nowMs (CloudFront fixes it at the start of
-// the function); one JSON line per case is printed: {result, logs}. Written for njs 0.7 too:
-// index loops, named functions.
+// the function); one JSON line per case, {result, logs}, is written to <argv[2]>.out (njs's
+// console.log cuts long output). Written for njs 0.7 too: index loops, named functions.
 const __fs = require('fs');
 const __cases = JSON.parse(__fs.readFileSync(process.argv[2]));
 const __log = console.log;
@@ -17,7 +17,7 @@ async function __runAll() {
     Date.now = function () { return c.nowMs; };
     console.log = function (line) { logs.push(line); };
     const request = { method: c.method, uri: c.uri, querystring: {}, headers: c.headers || {}, cookies: {} };
-    request.rawQueryString = function () { return c.rawQuery === null ? undefined : c.rawQuery; };
+    if (!c.noRawQueryString) request.rawQueryString = function () { return c.rawQuery === null ? undefined : c.rawQuery; };
     let result;
     try {
       result = await handler({ version: '1.0', context: { eventType: 'viewer-request' }, viewer: { ip: '192.0.2.1' }, request: request });
@@ -27,6 +27,6 @@ async function __runAll() {
     console.log = __log;
     lines.push(JSON.stringify({ result: result, logs: logs }));
   }
-  __log(lines.join('\n'));
+  __fs.writeFileSync(process.argv[2] + '.out', lines.join('\n') + '\n');
 }
 __runAll();

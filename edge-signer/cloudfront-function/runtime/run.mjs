@@ -33,6 +33,7 @@ export function njsAvailable() {
  * runs a case file: [program, ...args] (append the case file's path).
  */
 export function prepare(engine, code) {
+  if (engine !== 'njs' && engine !== 'node') throw new Error(`engine must be njs or node, got ${engine}`);
   const dir = mkdtempSync(join(tmpdir(), `originsig-cff-${engine}-`));
   if (engine === 'njs') {
     const modules = join(dir, 'modules');
@@ -58,16 +59,22 @@ export function runCases(prepared, cases) {
   const [program, ...args] = prepared.command;
   const run = spawnSync(program, [...args, file], { encoding: 'utf8', maxBuffer: 64 << 20 });
   if (run.status !== 0 || run.stderr.trim() !== '') throw new Error(`${program} failed (${run.status}): ${run.stderr}${run.stdout}`);
-  const lines = run.stdout.trim().split('\n');
+  const lines = readFileSync(`${file}.out`, 'utf8').trim().split('\n');
   if (lines.length !== cases.length) throw new Error(`${program}: ${lines.length} results for ${cases.length} cases:\n${run.stdout}`);
   return lines.map((line) => JSON.parse(line));
 }
 
-// `node run.mjs <engine> <function file> <case file>`: one run, results on stdout (the Rust
-// CloudFront emulator uses this).
+// Command line (the CloudFront emulator in tests/src/edge.rs uses it):
+//   node run.mjs prepare <engine> <function file>   → {"dir", "command"} as JSON: run `command`
+//     with a case file's path appended; the results are in <case file>.out (see driver.js)
+//   node run.mjs run <engine> <function file> <case file>   → one result line per case
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const [engine, functionFile, caseFile] = process.argv.slice(2);
+  const [verb, engine, functionFile, caseFile] = process.argv.slice(2);
   const prepared = prepare(engine, readFileSync(functionFile, 'utf8'));
-  const results = runCases(prepared, JSON.parse(readFileSync(caseFile, 'utf8')));
-  process.stdout.write(results.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  if (verb === 'prepare') {
+    process.stdout.write(`${JSON.stringify(prepared)}\n`);
+  } else {
+    const results = runCases(prepared, JSON.parse(readFileSync(caseFile, 'utf8')));
+    process.stdout.write(results.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  }
 }
