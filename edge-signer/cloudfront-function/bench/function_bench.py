@@ -8,8 +8,7 @@ process: once with 1 request and once with REQUESTS (default 5000) of the same r
 request (the request edge.bench.mjs uses for the Lambda@Edge handler). CPU is the children's
 user + system time (getrusage); per request = (CPU of the long run - CPU of the short run) /
 (REQUESTS - 1), so process start and compilation cancel out. Median of 5 pairs, interleaved.
-The driver's own work per case (building the event, JSON of the result) is included, so this is
-an upper bound of the function's share; CloudFront's engine is not njs, and its compute
+The driver builds a fresh event object per request (included, as CloudFront builds one too); CloudFront's engine is not njs, and its compute
 utilization metric is the number AWS bills against.
 """
 
@@ -66,7 +65,7 @@ def main(argv):
     for n in (1, requests):
         path = os.path.join(OUT, f"cases-{n}.json")
         with open(path, "w", encoding="utf-8") as f:
-            json.dump([case] * n, f)
+            json.dump([dict(case, repeat=n)], f)
         files[n] = path
     commands = {}
     for engine in ("njs", "node"):
