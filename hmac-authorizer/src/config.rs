@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use originsig_core::Freshness;
+use originsig_core::{AcceptV1, Freshness};
 
 use crate::aws::CallPolicy;
 use crate::observability::MetricsTarget;
@@ -67,6 +67,8 @@ pub struct Config {
     pub keys: KeySourceConfig,
     pub mode: AuthorizerMode,
     pub freshness: Freshness,
+    /// Which v1 signatures are accepted (SPEC.md §6.1).
+    pub accept_v1: AcceptV1,
     pub cache: CachePolicy,
     pub metrics: MetricsTarget,
     /// Bounds on each Secrets Manager call.
@@ -93,6 +95,7 @@ pub const REFRESH_RETRY_SECS: &str = "ORIGINSIG_REFRESH_RETRY_SECS";
 pub const METRICS_NAMESPACE: &str = "ORIGINSIG_METRICS_NAMESPACE";
 pub const METRICS_DEPLOYMENT: &str = "ORIGINSIG_METRICS_DEPLOYMENT";
 pub const LOG_LEVEL: &str = "ORIGINSIG_LOG_LEVEL";
+pub const ACCEPT_V1: &str = "ORIGINSIG_ACCEPT_V1";
 
 impl Config {
     /// Reads the configuration through `get` (normally `std::env::var`).
@@ -128,6 +131,13 @@ impl Config {
                     format!("expected simple, iam or rest, got {other:?}"),
                 ))
             }
+        };
+        let accept_v1 = match get(ACCEPT_V1) {
+            None => AcceptV1::default(),
+            Some(name) => AcceptV1::from_name(&name).ok_or_else(|| {
+                let names: Vec<_> = AcceptV1::ALL.iter().map(|p| p.as_str()).collect();
+                error(ACCEPT_V1, format!("expected {}, got {name:?}", names.join(", ")))
+            })?,
         };
         let defaults = Timing::DEFAULT;
         let timing = Timing {
@@ -184,6 +194,7 @@ impl Config {
             mode,
             secrets_manager_calls: timing.authorizer_calls(),
             freshness,
+            accept_v1,
             cache,
             metrics: MetricsTarget {
                 namespace: metrics_namespace,
@@ -215,12 +226,15 @@ mod tests {
         let c = config(&[(SECRET_ID, "originsig/prod")]).unwrap();
         assert_eq!(c.mode, AuthorizerMode::Simple);
         assert_eq!(c.freshness, Freshness::default());
+        assert_eq!(c.accept_v1, AcceptV1::Unambiguous);
+        let all = config(&[(SECRET_ID, "a"), (ACCEPT_V1, "all")]).unwrap();
+        assert_eq!(all.accept_v1, AcceptV1::All);
         assert_eq!(c.cache, CachePolicy::default());
     }
 
     #[test]
     fn every_error_names_its_variable() {
-        let cases: [(&[(&str, &str)], &str); 7] = [
+        let cases: [(&[(&str, &str)], &str); 8] = [
             (&[], SECRET_ID),
             (&[(SECRET_ID, "a"), (KEY_FILE, "b")], SECRET_ID),
             (&[(SECRET_ID, "a"), (RESPONSE_MODE, "fancy")], RESPONSE_MODE),
@@ -231,6 +245,7 @@ mod tests {
                 MAX_STALE_SECS,
             ),
             (&[(SECRET_ID, "a"), (LOG_LEVEL, "loud")], LOG_LEVEL),
+            (&[(SECRET_ID, "a"), (ACCEPT_V1, "some")], ACCEPT_V1),
         ];
         for (vars, variable) in cases {
             let err = config(vars).unwrap_err();

@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 
-use originsig_core::{single_header_value, verify, Freshness, KeyRing, UnixSeconds, Verified, VerifyError};
+use originsig_core::{
+    single_header_value, verify_accepting, AcceptV1, Freshness, KeyRing, UnixSeconds, Verified, VerifyError,
+};
 use serde_json::Value;
 use thiserror::Error;
 
@@ -62,6 +64,7 @@ pub struct Authorizer<S> {
     keys: Arc<KeyCache<S>>,
     mode: AuthorizerMode,
     freshness: Freshness,
+    accept_v1: AcceptV1,
     metrics: MetricsTarget,
     emit_metrics: bool,
 }
@@ -71,6 +74,7 @@ impl<S> std::fmt::Debug for Authorizer<S> {
         f.debug_struct("Authorizer")
             .field("mode", &self.mode)
             .field("freshness", &self.freshness)
+            .field("accept_v1", &self.accept_v1)
             .finish()
     }
 }
@@ -92,9 +96,16 @@ impl<S: ReadRing> Authorizer<S> {
             keys,
             mode,
             freshness,
+            accept_v1: AcceptV1::default(),
             metrics,
             emit_metrics: true,
         }
+    }
+
+    /// Which v1 signatures to accept (`ORIGINSIG_ACCEPT_V1`; default: unambiguous ones).
+    pub fn accepting_v1(mut self, accept_v1: AcceptV1) -> Self {
+        self.accept_v1 = accept_v1;
+        self
     }
 
     /// No EMF lines (benchmarks measure the decision, not stdout).
@@ -189,7 +200,8 @@ impl<S: ReadRing> Authorizer<S> {
             Err(malformed) => return Ok(deny(VerifyError::Malformed(*malformed))),
         };
         let mut ring = self.keys.ring().await?;
-        let check = |ring: &KeyRing| verify(value, target, ring, &self.freshness, now);
+        let check =
+            |ring: &KeyRing| verify_accepting(value, target, ring, &self.freshness, now, self.accept_v1);
         let mut result = check(&ring);
         if result == Err(VerifyError::UnknownKey) {
             if let Some(newer) = self.keys.ring_after_unknown_key().await {
@@ -224,6 +236,7 @@ impl<S: ReadRing> Authorizer<S> {
                 tracing::info!(
                     decision = "allow",
                     reason = "ok",
+                    version = v.version.tag(),
                     key_id = v.key_id.as_str(),
                     key_role = v.role.as_str(),
                     signed_at = v.signed_at.as_secs(),
@@ -237,10 +250,7 @@ impl<S: ReadRing> Authorizer<S> {
                 self.metric("allow", "ok", now_ms);
             }
             Decision::Deny(reason) => {
-                let detail = match reason {
-                    VerifyError::Malformed(m) => Some(m.code()),
-                    _ => None,
-                };
+                let detail = reason.detail();
                 let hint = outcome.hint.as_ref().map(PrefixHint::message);
                 tracing::info!(
                     decision = "deny",

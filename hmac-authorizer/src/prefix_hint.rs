@@ -7,7 +7,9 @@
 //! names the setting to change, and is computed only after a `bad_signature` deny (two more
 //! HMACs, on the deny path).
 
-use originsig_core::{verify, CanonicalPath, Freshness, KeyRing, RequestTarget, UnixSeconds};
+use originsig_core::{
+    verify_accepting, AcceptV1, CanonicalPath, Freshness, KeyRing, RequestTarget, UnixSeconds,
+};
 
 /// What the signature would have verified for, and the setting that makes it verify.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,7 +63,9 @@ pub fn prefix_hint(
                 path,
                 ..target.clone()
             };
-            verify(header_value, &candidate, ring, freshness, now).is_ok()
+            // Reached only after a `bad_signature`, so the header's version already passed the
+            // authorizer's accept-v1 policy; the hint must not judge it again.
+            verify_accepting(header_value, &candidate, ring, freshness, now, AcceptV1::All).is_ok()
         })
     };
     if let Some(rest) = raw_path.strip_prefix('/') {

@@ -545,7 +545,10 @@ async fn secrets_manager_faults_keep_good_keys_then_fail_closed() {
         passed_after_stop > 0,
         "kept serving while within the maximum staleness"
     );
-    assert!(after >= Duration::from_secs(2), "{after:?}");
+    // No lower bound on `after` beyond "some requests passed": the staleness counts from the
+    // last good read, which came before the malformed value was pushed (2.5 s of requests
+    // above), so on a loaded machine the remaining window can be well under 2 s.
+    assert!(after < Duration::from_secs(15), "{after:?}");
     chain.stop().await;
 }
 

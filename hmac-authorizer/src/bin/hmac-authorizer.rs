@@ -35,12 +35,10 @@ async fn main() -> Result<(), lambda_runtime::Error> {
 
 async fn run<S: ReadRing>(store: S, config: Config) -> Result<(), lambda_runtime::Error> {
     let keys = KeyCache::init(store, config.cache).await;
-    let authorizer = Arc::new(Authorizer::new(
-        keys,
-        config.mode,
-        config.freshness,
-        config.metrics.clone(),
-    ));
+    let authorizer = Arc::new(
+        Authorizer::new(keys, config.mode, config.freshness, config.metrics.clone())
+            .accepting_v1(config.accept_v1),
+    );
     // The event stays JSON text (`RawValue`): the handler reads the few fields it needs from it
     // directly, instead of the runtime building a whole value first.
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Box<RawValue>>| {

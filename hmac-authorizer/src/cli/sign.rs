@@ -36,6 +36,7 @@ pub async fn run(args: SignArgs) -> Result<(), CliError> {
     let header = sign(&target, key, at);
     if args.show_canonical {
         let canonical = CanonicalRequest {
+            version: header.version,
             timestamp: at,
             key_id: key.id(),
             target: &target,

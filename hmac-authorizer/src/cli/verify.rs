@@ -3,7 +3,8 @@
 
 use clap::Args;
 use originsig_core::{
-    verify_header_values, CanonicalRequest, Freshness, KeyRing, SignatureHeader, UnixSeconds, VerifyError,
+    verify_header_values, CanonicalRequest, Freshness, KeyRing, SignatureHeader, UnixSeconds,
+    UnsupportedVersion, VerifyError,
 };
 
 use super::{
@@ -40,7 +41,12 @@ fn hint(error: &VerifyError, ring: &KeyRing) -> String {
     match error {
         VerifyError::Missing => "the request carries no signature: it did not come through the edge signer".into(),
         VerifyError::Malformed(m) => format!("{m}; a header not made by the edge signer, or damaged on the way"),
-        VerifyError::UnsupportedVersion => "a newer signer than this verifier: upgrade the authorizer".into(),
+        VerifyError::UnsupportedVersion(UnsupportedVersion::Unknown) => {
+            "a newer signer than this verifier: upgrade originsig".into()
+        }
+        VerifyError::UnsupportedVersion(_) => "a v1 signer (older than protocol v2): rebuild and deploy the edge \
+             bundle; this check applies the authorizer's default accept-v1 policy (unambiguous)"
+            .into(),
         VerifyError::UnknownKey => format!(
             "the key id is in none of AWSCURRENT/AWSPENDING/AWSPREVIOUS (known: {}): an edge signing with a key \
              that was rotated out (too-frequent rotations?) or with another deployment's key",
@@ -88,6 +94,7 @@ pub async fn run(args: VerifyArgs) -> Result<(), CliError> {
             println!("why: {}", hint(&error, &ring));
             if let Ok(header) = SignatureHeader::parse(&args.header) {
                 let canonical = CanonicalRequest {
+                    version: header.version,
                     timestamp: header.timestamp,
                     key_id: &header.key_id,
                     target: &target,
