@@ -17,12 +17,14 @@ const crypto = require('crypto');
 const CONFIG = /*config*/{"host":"example.execute-api.us-east-1.amazonaws.com","pathPrefix":"","apiKind":"http_api","kvsKey":"originsig-current","retryAfterSeconds":5}/*end*/;
 
 // --- protocol version: the only lines that differ between versions (SPEC.md §3, §5, §6) ---
-const TAG = 'v1';
-const ALGORITHM = 'ORIGINSIG-HMAC-SHA256-V1';
-// v1 §5 step 5: by encoded key, then by encoded value (encoded text is ASCII, so string
-// order is byte order).
+// The function only ever signs v2.
+const TAG = 'v2';
+const ALGORITHM = 'ORIGINSIG-HMAC-SHA256-V2';
+// v2 §5 step 5: a stable sort by encoded key only; a repeated key's values stay in the order
+// sent. Each pair carries its position (third member) as the tie-breaker, so the order does not
+// depend on whether the engine's sort is stable. Encoded text is ASCII: string order is byte order.
 function orderPairs(pairs) {
-  return pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
+  return pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[2] - b[2]));
 }
 // --- end of the version-dependent part ---
 

@@ -19,7 +19,7 @@ for (const engine of ENGINES) {
       'x-originsig-extra': { value: 'kept' },
     };
     const [outcome] = run(engine, {}, [viewerCase({ headers })]);
-    assert.match(signed(outcome), /^v1;t=1763715900;k=key-current;s=[A-Za-z0-9_-]{43}$/);
+    assert.match(signed(outcome), /^v2;t=1763715900;k=key-current;s=[A-Za-z0-9_-]{43}$/);
     assert.deepEqual(Object.keys(outcome.result.headers).sort(), ['x-originsig', 'x-originsig-extra']);
     assert.equal(outcome.result.headers['x-originsig'].multiValue, undefined);
   });
