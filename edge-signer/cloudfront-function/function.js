@@ -10,8 +10,9 @@ import cf from 'cloudfront';
 // function leaves them alone.
 //
 // A function sees neither the origin's domain nor its origin path, so both come from CONFIG,
-// which build.py writes between the markers below (docs/cloudfront-functions.md). Only the runtime-2.0 features AWS documents are used;
-// test/allowlist.mjs refuses anything else. Full-line comments are stripped by build.py.
+// which build.py writes between the markers below (docs/cloudfront-functions.md). Only the
+// runtime-2.0 features AWS documents are used; test/allowlist.mjs refuses anything else.
+// Full-line comments are stripped by build.py.
 const crypto = require('crypto');
 
 const CONFIG = /*config*/{"host":"example.execute-api.us-east-1.amazonaws.com","pathPrefix":"","apiKind":"http_api","kvsKey":"originsig-current","retryAfterSeconds":5}/*end*/;

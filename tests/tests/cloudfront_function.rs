@@ -136,7 +136,7 @@ async fn requests_signed_by_the_function_pass_the_real_authorizer() {
         assert_eq!(status, 200, "{path}: {body}");
         assert_eq!(body["authorizer"]["keyId"], "key-current", "{path}");
         assert_eq!(body["authorization"], "Bearer t");
-        assert!(body["signature"].as_str().unwrap().starts_with("v1;"), "{path}");
+        assert!(body["signature"].as_str().unwrap().starts_with("v2;"), "{path}");
     }
     assert!(
         decisions(&chain).iter().all(|d| d["decision"] == "allow"),
