@@ -3,7 +3,7 @@
 // appended: both engines run the same text. Used by the tests, the benchmark and (through
 // `node run.mjs`) the CloudFront emulator in tests/src/edge.rs.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -60,6 +60,8 @@ export function runCases(prepared, cases) {
   const run = spawnSync(program, [...args, file], { encoding: 'utf8', maxBuffer: 64 << 20 });
   if (run.status !== 0 || run.stderr.trim() !== '') throw new Error(`${program} failed (${run.status}): ${run.stderr}${run.stdout}`);
   const lines = readFileSync(`${file}.out`, 'utf8').trim().split('\n');
+  rmSync(file);
+  rmSync(`${file}.out`);
   if (lines.length !== cases.length) throw new Error(`${program}: ${lines.length} results for ${cases.length} cases:\n${run.stdout}`);
   return lines.map((line) => JSON.parse(line));
 }

@@ -82,6 +82,12 @@ for (const engine of ENGINES) {
     assert.deepEqual(some.result.querystring, {});
   });
 
+  test(`${engine}: v2 signs the order of a repeated key's values, not the order of different keys`, () => {
+    const [a, b, c, d] = run(engine, {}, ['x=1&x=2', 'x=2&x=1', 'a=1&b=2', 'b=2&a=1'].map((rawQuery) => viewerCase({ rawQuery })));
+    assert.notEqual(signed(a), signed(b));
+    assert.equal(signed(c), signed(d));
+  });
+
   test(`${engine}: an event without rawQueryString() (runtime 1.0, or not a viewer request) is refused with a hint, never signed`, () => {
     const [outcome] = run(engine, {}, [{ ...viewerCase(), noRawQueryString: true }]);
     assert.equal(outcome.result.statusCode, 502);
