@@ -192,6 +192,17 @@ async fn run(args: Args) -> Result<(), String> {
     Ok(())
 }
 
+/// The key file's current key as the KeyValueStore holds it (SPEC.md §7's secret value).
+fn current_key(key_file: &std::path::Path) -> Result<String, String> {
+    let ring: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(key_file).map_err(|e| format!("{}: {e}", key_file.display()))?,
+    )
+    .map_err(|e| format!("{}: {e}", key_file.display()))?;
+    // A key-ring file holds the secret value of each role; a secret-value file is one.
+    let current = ring.get("current").filter(|c| c.is_object()).unwrap_or(&ring);
+    Ok(current.to_string())
+}
+
 /// Builds the CloudFront Function for the chain's origin, stores the key file's current key in
 /// an in-memory KeyValueStore and serves the function's edge on `port`. Returns its URL.
 async fn start_cloudfront_function(
@@ -200,14 +211,22 @@ async fn start_cloudfront_function(
     port: u16,
     echo: bool,
 ) -> Result<String, String> {
-    let ring: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(key_file).map_err(|e| format!("{}: {e}", key_file.display()))?,
-    )
-    .map_err(|e| format!("{}: {e}", key_file.display()))?;
-    // A key-ring file holds the secret value of each role; a secret-value file is one.
-    let current = ring.get("current").filter(|c| c.is_object()).unwrap_or(&ring);
     let kvs = Arc::new(InMemoryKeyValueStore::default());
-    kvs.put(FunctionConfig::DEFAULT_KVS_KEY, &current.to_string());
+    kvs.put(FunctionConfig::DEFAULT_KVS_KEY, &current_key(key_file)?);
+    // The rotation publishes the new current key to the store after a promotion; here the key
+    // file is the secret, so a rotation (`originsig rotate --key-file …`) is published by
+    // copying its current key into the store once a second.
+    {
+        let (kvs, key_file) = (Arc::clone(&kvs), key_file.to_path_buf());
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                if let Ok(current) = current_key(&key_file) {
+                    kvs.put(FunctionConfig::DEFAULT_KVS_KEY, &current);
+                }
+            }
+        });
+    }
     let config = FunctionConfig::new(&chain.options.origin_domain, &chain.options.origin_path);
     let function = ViewerFunction::build(
         &repo::root().join("target/local-chain/cloudfront-function"),
