@@ -11,7 +11,7 @@ How the API presents the path to its authorizer (SPEC.md §4):
 
   --api-kind http_api|rest_api     HTTP APIs decode the path twice, REST APIs keep its encoding
   --gateway-path-prefix PREFIX     what API Gateway shows before the uri, when it is not the
-                                   CloudFront origin path (custom domains: see README, "Path prefix")
+                                   CloudFront origin path (custom domains: docs/existing-distribution.md, "Path prefix")
 
 Examples:
   edge-signer/bundle.py --secret-id originsig/prod --region us-east-1 --replica-regions eu-west-1,ap-southeast-2
@@ -95,7 +95,8 @@ def parse_args(argv):
                         "origin path, right for an execute-api origin whose origin path is the stage). Run "
                         "'originsig doctor' after deploying to see which prefix your API shows")
     parser.add_argument("--out", default=os.path.join(ROOT, "target", "lambda", "edge-signer"),
-                        help="output folder (default target/lambda/edge-signer)")
+                        help="output folder: new, empty, or a previous bundle, which is replaced as a whole "
+                        "(default target/lambda/edge-signer)")
     parser.add_argument("--no-build", action="store_true", help="reuse the already built .wasm")
     args = parser.parse_args(argv)
     if args.secret_id is not None and args.region is None:
@@ -143,8 +144,31 @@ def ensure_aws4():
         subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=ROOT, check=True)
 
 
+# Every name a bundle directory holds: what --out may replace without losing anything else.
+BUNDLE_ENTRIES = frozenset(NODE_FILES) | {"aws4", WASM_NAME, "config.json", "keys.json", "edge-signer.zip"}
+
+
+def check_out_dir(out):
+    """--out is replaced as a whole, so it must be new, empty, or a previous bundle (nothing in it
+    but what a bundle holds, index.mjs and config.json among them). Anything else -- `.`, a home
+    directory, a folder with other files -- is refused, never deleted."""
+    if not os.path.exists(out):
+        return
+    if not os.path.isdir(out) or os.path.islink(out):
+        sys.exit(f"bundle.py: --out {out} exists and is not a directory; give a new or empty directory")
+    entries = set(os.listdir(out))
+    if not entries:
+        return
+    foreign = sorted(entries - BUNDLE_ENTRIES)
+    if foreign or not {"index.mjs", "config.json"} <= entries:
+        shown = ", ".join(foreign[:5]) + (", ..." if len(foreign) > 5 else "") if foreign else "no index.mjs/config.json"
+        sys.exit(f"bundle.py: --out {out} is not empty and not a previous edge bundle ({shown}); "
+                 "it would be replaced as a whole: give a new or empty directory")
+
+
 def main(argv):
     args = parse_args(argv)
+    check_out_dir(os.path.abspath(args.out))  # before any work
     ensure_aws4()
     if not args.no_build:
         build_wasm()

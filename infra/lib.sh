@@ -13,7 +13,7 @@ ensure_sam() {
   fi
 }
 
-# ORIGINSIG_SAM replaces the sam binary (infra/test_infra_scripts.py runs the scripts against a fake).
+# ORIGINSIG_SAM replaces the sam binary (infra/test_template.py runs the scripts against a fake).
 sam() { "${ORIGINSIG_SAM:-$SAM_VENV/bin/sam}" "$@"; }
 deploy_config() { "$SAM_VENV/bin/python" "$ROOT/infra/deploy_config.py" "$@"; }
 

@@ -119,7 +119,7 @@ class TemplatesMatchTheCode(unittest.TestCase):
         self.assertEqual(origin["CustomOriginConfig"]["OriginProtocolPolicy"], "https-only")
 
     def test_origin_request_policy_defaults_to_all_viewer_except_host(self):
-        # AWS's recommendation for API Gateway origins (README, "Origin request policy").
+        # AWS's recommendation for API Gateway origins (docs/existing-distribution.md, "Origin request policy").
         self.assertEqual(EDGE["Parameters"]["OriginRequestPolicy"]["Default"], "AllViewerExceptHostHeader")
         policy = props(EDGE, "Distribution")["DistributionConfig"]["DefaultCacheBehavior"]["OriginRequestPolicyId"]
         self.assertEqual(policy["Fn::If"][:2], ["ExceptHostPolicy", "b689b0a8-53d0-40ab-baf2-68738e2966ac"])

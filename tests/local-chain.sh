@@ -2,9 +2,13 @@
 # The README's main command: the whole chain on 127.0.0.1, no AWS account.
 # Builds what it needs (the wasm32 target and bundle, the binaries), then runs local-chain.
 #   tests/local-chain.sh [--secrets-manager] [--upstream URL] [--edge-port N] [--gateway-port N] [--quiet]
+#                        [--edge lambda-edge|cloudfront-function]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v node >/dev/null || { echo "local-chain.sh: node is required (the edge signer runs under Node.js)" >&2; exit 1; }
+if [[ " $* " == *" cloudfront-function "* || " $* " == *"--edge=cloudfront-function"* ]]; then
+  command -v njs >/dev/null || { echo "local-chain.sh: --edge cloudfront-function runs the function under njs: apt-get install njs" >&2; exit 1; }
+fi
 rustup target add wasm32-unknown-unknown >/dev/null
 cargo build --locked --quiet -p originsig-edge-signer --target wasm32-unknown-unknown --profile wasm
 cargo build --locked --quiet -p originsig-hmac-authorizer --bins -p originsig-tests --bin local-chain

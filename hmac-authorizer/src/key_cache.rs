@@ -11,7 +11,12 @@
 //!   also for callers that were waiting on the failed one (they take its outcome);
 //! - while the store cannot be read, the last good ring answers up to `max_stale`, then the
 //!   cache has no ring: fail closed;
-//! - one read at a time.
+//! - one read at a time;
+//! - a read still in flight after half the TTL is not trusted: Lambda froze the container while
+//!   it ran (a call is bounded to a few seconds, far less), so its outcome — usually a timeout
+//!   firing at the thaw — says nothing about the store now. A caller that meets such a read
+//!   does its own read instead of taking that outcome, and its failure does not hold the
+//!   retry interval.
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -43,6 +48,8 @@ struct State {
     last_unknown_key_refresh: Option<Instant>,
     last_error: Option<String>,
     refreshing: bool,
+    /// When the read in flight (or the last one) started.
+    read_started: Option<Instant>,
 }
 
 /// The caching policy around a store. Cheap to share (`Arc`).
@@ -77,22 +84,36 @@ impl<S: ReadRing> KeyCache<S> {
         &self.store
     }
 
+    /// How long a read may have been in flight and still be trusted: half the TTL, when the next
+    /// background read would start anyway. Far above any call's own bound (seconds), so only a
+    /// read that spanned a freeze of the container is past it.
+    fn in_flight_bound(&self) -> std::time::Duration {
+        self.policy.ttl / 2
+    }
+
     /// The ring to verify with, or `KeysUnavailable`.
     pub async fn ring(self: &Arc<Self>) -> Result<Arc<KeyRing>, KeysUnavailable> {
         let now = Instant::now();
         let (age, refreshing, may_retry) = {
             let state = self.state();
+            // A read that started before a freeze is not "under way" any more.
+            let refreshing = state.refreshing
+                && state
+                    .read_started
+                    .is_some_and(|at| now.saturating_duration_since(at) <= self.in_flight_bound());
             let age = state.fetched_at.map(|at| now.saturating_duration_since(at));
             let may_retry = state
                 .last_attempt
                 .is_none_or(|at| now.saturating_duration_since(at) >= self.policy.retry_interval);
-            (age, state.refreshing, may_retry)
+            (age, refreshing, may_retry)
         };
+        let frozen_read = self.state().refreshing && !refreshing;
         let expired = age.is_none_or(|age| age >= self.policy.ttl);
         if expired {
             // Expired or never loaded: read before answering (or take the outcome of the read
-            // under way); after a failed read, not again before the retry interval.
-            if may_retry || refreshing {
+            // under way); after a failed read, not again before the retry interval — unless the
+            // read in flight spans a freeze, whose outcome is not taken.
+            if may_retry || refreshing || frozen_read {
                 self.refresh().await;
             }
         } else if age.is_some_and(|age| age >= self.policy.ttl / 2) && may_retry && !refreshing {
@@ -138,21 +159,35 @@ impl<S: ReadRing> KeyCache<S> {
     /// Reads the store once, or takes the outcome of the read that ran while this caller waited
     /// for its turn; true when a ring was loaded.
     pub async fn refresh(&self) -> bool {
+        let called_at = Instant::now();
         let reads_before = self.state().completed_reads;
         let _gate = self.read_gate.lock().await;
         {
             let mut state = self.state();
             // A read ended while we waited: its outcome is as new as ours would be, success or
-            // failure (a failure is not retried before `retry_interval`).
-            if state.completed_reads != reads_before {
+            // failure (a failure is not retried before `retry_interval`) — unless it started
+            // before a freeze, which we do not take (see the module comment).
+            let ended_read_is_recent = state
+                .read_started
+                .is_some_and(|at| called_at.saturating_duration_since(at) <= self.in_flight_bound());
+            if state.completed_reads != reads_before && ended_read_is_recent {
                 return state.last_read_ok;
             }
             state.refreshing = true;
+            state.read_started = Some(Instant::now());
         }
         let result = self.store.read_ring().await;
         let mut state = self.state();
         state.refreshing = false;
-        state.last_attempt = Some(Instant::now());
+        let ended = Instant::now();
+        let spanned_a_freeze = state
+            .read_started
+            .is_some_and(|at| ended.saturating_duration_since(at) > self.in_flight_bound());
+        if spanned_a_freeze && result.is_err() {
+            tracing::info!(store = %self.store.location(), "a key ring read started before the container was frozen ended after the thaw; its failure is not held against the next read");
+        } else {
+            state.last_attempt = Some(ended);
+        }
         state.completed_reads = state.completed_reads.wrapping_add(1);
         state.last_read_ok = result.is_ok();
         match result {
@@ -314,6 +349,71 @@ mod tests {
         tokio::time::advance(Duration::from_secs(1)).await;
         assert!(cache.ring_after_unknown_key().await.is_some());
         assert_eq!(reads.load(Ordering::SeqCst), 3);
+    }
+
+    /// The second read blocks until released, then fails (a timeout firing at the thaw); the
+    /// others succeed with the scripted ids.
+    struct FrozenRead {
+        reads: AtomicUsize,
+        release: tokio::sync::Notify,
+    }
+
+    impl ReadRing for FrozenRead {
+        fn location(&self) -> String {
+            "frozen".to_owned()
+        }
+
+        async fn read_ring(&self) -> Result<KeyRing, StoreError> {
+            let n = self.reads.fetch_add(1, Ordering::SeqCst);
+            if n == 1 {
+                self.release.notified().await;
+                return Err(StoreError::Unreachable {
+                    action: "GetSecretValue",
+                    what: "frozen".into(),
+                    cause: "timed out".into(),
+                });
+            }
+            let id = if n == 0 { "a" } else { "b" };
+            Ok(KeyRing::single(
+                SigningKey::new(KeyId::new(id).unwrap(), vec![1; 32]).unwrap(),
+            ))
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_read_started_before_a_freeze_is_not_adopted_after_a_long_idle() {
+        let cache = KeyCache::init(
+            FrozenRead {
+                reads: AtomicUsize::new(0),
+                release: tokio::sync::Notify::new(),
+            },
+            POLICY,
+        )
+        .await;
+        // From half the TTL a background read starts... and the container is frozen with it in
+        // flight, for longer than max_stale.
+        tokio::time::advance(Duration::from_secs(151)).await;
+        assert_eq!(current_id(&cache.ring().await.unwrap()), "a");
+        settle().await;
+        assert_eq!(
+            cache.store().reads.load(Ordering::SeqCst),
+            2,
+            "the background read is in flight"
+        );
+        tokio::time::advance(POLICY.max_stale + Duration::from_secs(60)).await;
+        // The first request after the thaw: the old read ends (failing) while it waits.
+        let first = tokio::spawn({
+            let cache = Arc::clone(&cache);
+            async move { cache.ring().await }
+        });
+        settle().await;
+        cache.store().release.notify_one();
+        let ring = first
+            .await
+            .unwrap()
+            .expect("a fresh read, not the frozen read's failure");
+        assert_eq!(current_id(&ring), "b");
+        assert_eq!(cache.store().reads.load(Ordering::SeqCst), 3);
     }
 
     #[tokio::test(start_paused = true)]

@@ -7,7 +7,9 @@
 //! names the setting to change, and is computed only after a `bad_signature` deny (two more
 //! HMACs, on the deny path).
 
-use originsig_core::{verify, CanonicalPath, Freshness, KeyRing, RequestTarget, UnixSeconds};
+use originsig_core::{
+    verify_accepting, AcceptV1, CanonicalPath, Freshness, KeyRing, RequestTarget, UnixSeconds,
+};
 
 /// What the signature would have verified for, and the setting that makes it verify.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,7 +41,9 @@ impl PrefixHint {
                  with --gateway-path-prefix set to what API Gateway shows, often '' (check with `originsig doctor`)"
             ),
             PrefixHint::CustomDomainUnverified { domain } => format!(
-                "not verified: this request came through the custom domain '{domain}'; if every request through                  CloudFront is denied like this, the edge signs another path prefix than API Gateway shows behind                  the domain: run `originsig doctor` and rebuild the edge bundle with the --gateway-path-prefix it names"
+                "not verified: this request came through the custom domain '{domain}'; if every request through \
+                 CloudFront is denied like this, the edge signs another path prefix than API Gateway shows behind \
+                 the domain: run `originsig doctor` and rebuild the edge bundle with the --gateway-path-prefix it names"
             ),
         }
     }
@@ -61,7 +65,9 @@ pub fn prefix_hint(
                 path,
                 ..target.clone()
             };
-            verify(header_value, &candidate, ring, freshness, now).is_ok()
+            // Reached only after a `bad_signature`, so the header's version already passed the
+            // authorizer's accept-v1 policy; the hint must not judge it again.
+            verify_accepting(header_value, &candidate, ring, freshness, now, AcceptV1::All).is_ok()
         })
     };
     if let Some(rest) = raw_path.strip_prefix('/') {
@@ -114,6 +120,26 @@ mod tests {
             &Freshness::default(),
             UnixSeconds::new(100),
         )
+    }
+
+    /// A line break inside a string literal without its `\` keeps the next line's indentation
+    /// in the log text: every hint is one sentence with single spaces.
+    #[test]
+    fn every_hint_is_one_line_with_single_spaces() {
+        let hints = [
+            PrefixHint::EdgeLacksSegment {
+                segment: "/v1".into(),
+            },
+            PrefixHint::EdgeAddsStage { stage: "prod".into() },
+            PrefixHint::CustomDomainUnverified {
+                domain: "api.example.com".into(),
+            },
+        ];
+        for hint in hints {
+            let message = hint.message();
+            assert!(!message.contains("  "), "runs of spaces: {message}");
+            assert!(!message.contains(['\n', '\t']), "line break or tab: {message}");
+        }
     }
 
     #[test]

@@ -304,3 +304,32 @@ proptest! {
         }
     }
 }
+
+/// REST events: a query value of another JSON type than the documented ones is an unreadable
+/// event, not a percent-encoding problem (nothing was encoded wrongly).
+#[test]
+fn rest_query_values_of_another_type_are_unreadable_events() {
+    use originsig_hmac_authorizer::events::from_rest_request;
+    let path = repo::root().join("hmac-authorizer/testdata/events/rest-request.json");
+    let example: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let cases = [
+        ("multiValueQueryStringParameters", json!({"q": "a b"})),
+        ("multiValueQueryStringParameters", json!({"q": [1]})),
+        ("multiValueQueryStringParameters", json!({"q": [null]})),
+    ];
+    for (field, value) in cases {
+        let mut event = example.clone();
+        event[field] = value.clone();
+        let text = event.to_string();
+        let facts = from_rest_request(&text).unwrap();
+        assert_eq!(facts.target, Err(Malformed::EventUnreadable), "{field}: {value}");
+    }
+    let mut event = example.clone();
+    event["multiValueQueryStringParameters"] = json!({});
+    event["queryStringParameters"] = json!({"q": 7});
+    let text = event.to_string();
+    assert_eq!(
+        from_rest_request(&text).unwrap().target,
+        Err(Malformed::EventUnreadable)
+    );
+}

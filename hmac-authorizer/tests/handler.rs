@@ -11,7 +11,9 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use originsig_core::{sign, Freshness, KeyRing, RequestTarget, SigningKey, UnixSeconds};
+use originsig_core::{
+    sign, sign_version, AcceptV1, Freshness, KeyRing, RequestTarget, SigningKey, UnixSeconds, Version,
+};
 use originsig_hmac_authorizer::config::{AuthorizerMode, CachePolicy};
 use originsig_hmac_authorizer::events;
 use originsig_hmac_authorizer::handler::{Authorizer, AuthorizerError, Decision};
@@ -145,8 +147,9 @@ fn rest(header: &str) -> Value {
 #[tokio::test]
 async fn rest_request_authorizer_uses_method_arn_and_string_context() {
     let auth = authorizer(AuthorizerMode::Rest).await;
-    // REST events carry the decoded query as pairs; the canonical form is the same.
-    let target = RequestTarget::from_gateway("GET", API, "/prod/items/1", "tag=y&q=a+b&tag=x").unwrap();
+    // REST events carry the decoded query as pairs, each key's values in the order sent
+    // (`tag`: x, then y); the canonical form is the same.
+    let target = RequestTarget::from_gateway("GET", API, "/prod/items/1", "tag=x&q=a+b&tag=y").unwrap();
     let header = sign(&target, ring().signing_key(), UnixSeconds::new(now())).render();
     let allow = auth.handle(rest(&header)).await.unwrap();
     assert_eq!(allow["policyDocument"]["Statement"][0]["Effect"], "Allow");
@@ -209,7 +212,7 @@ async fn every_bad_header_gets_its_reason() {
         (v2(Some(&"v1;".repeat(200))), "malformed"),
         (v2(Some("v1;t=1;k=ä;s=x")), "malformed"),
         (
-            v2(Some("v2;t=1;k=a;s=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")),
+            v2(Some("v3;t=1;k=a;s=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")),
             "unsupported_version",
         ),
         (v2(Some(&v2_signature(&outsider(), now()))), "unknown_key"),
@@ -219,6 +222,54 @@ async fn every_bad_header_gets_its_reason() {
     for (event, reason) in cases {
         assert_eq!(deny_reason(event).await, reason);
     }
+}
+
+/// `ORIGINSIG_ACCEPT_V1` through the event path: a v1 signer's header over a repeated query key
+/// is refused by default, with the reason, and accepted with `all`; v2 is refused reordered.
+#[tokio::test]
+async fn v1_signatures_are_accepted_as_configured() {
+    let at = now();
+    let query = "role=admin&role=user";
+    let target = RequestTarget::from_gateway("GET", API, "/prod/items/café", query).unwrap();
+    let v1 = sign_version(Version::V1, &target, ring().signing_key(), UnixSeconds::new(at)).render();
+    let v2_header = sign(&target, ring().signing_key(), UnixSeconds::new(at)).render();
+    let event = |header: &str, raw_query: &str| {
+        let mut e = v2(Some(header));
+        e["rawQueryString"] = json!(raw_query);
+        e
+    };
+    let decide = |policy: AcceptV1, e: Value| async move {
+        let auth = authorizer(AuthorizerMode::Simple).await.accepting_v1(policy);
+        let text = e.to_string();
+        let facts = events::from_http_api_v2(&text).unwrap();
+        match auth.decide(&facts, UnixSeconds::new(at)).await.unwrap() {
+            Decision::Allow(v) => format!("ok {}", v.version),
+            Decision::Deny(reason) => format!("{} {}", reason.reason(), reason.detail().unwrap_or("-")),
+        }
+    };
+    let swapped = "role=user&role=admin";
+    let refused = "unsupported_version v1_repeated_query_key";
+    assert_eq!(decide(AcceptV1::default(), event(&v1, query)).await, refused);
+    assert_eq!(decide(AcceptV1::default(), event(&v1, swapped)).await, refused);
+    assert_eq!(decide(AcceptV1::All, event(&v1, swapped)).await, "ok v1");
+    assert_eq!(
+        decide(AcceptV1::default(), event(&v2_header, query)).await,
+        "ok v2"
+    );
+    assert_eq!(
+        decide(AcceptV1::All, event(&v2_header, swapped)).await,
+        "bad_signature -"
+    );
+    let unique = RequestTarget::from_gateway("GET", API, "/prod/items/café", "b=2&a=1").unwrap();
+    let v1_unique = sign_version(Version::V1, &unique, ring().signing_key(), UnixSeconds::new(at)).render();
+    assert_eq!(
+        decide(AcceptV1::default(), event(&v1_unique, "a=1&b=2")).await,
+        "ok v1"
+    );
+    assert_eq!(
+        decide(AcceptV1::None, event(&v1_unique, "a=1&b=2")).await,
+        "unsupported_version v1_not_accepted"
+    );
 }
 
 #[tokio::test]
@@ -280,8 +331,6 @@ async fn events_with_missing_fields_deny_and_never_panic() {
 /// a REST API REQUEST event), decided at the vector's time.
 #[tokio::test]
 async fn shared_vectors_through_the_event_paths() {
-    let auth = authorizer(AuthorizerMode::Simple).await;
-    let rest_auth = authorizer(AuthorizerMode::Rest).await;
     let dir = repo::root().join("shared/testdata/vectors");
     let mut count = 0;
     for entry in std::fs::read_dir(dir).unwrap() {
@@ -298,6 +347,9 @@ async fn shared_vectors_through_the_event_paths() {
             continue; // a custom window is configuration, tested in config and the core
         }
         let now = UnixSeconds::new(gw["now"].as_u64().unwrap());
+        let accept_v1 = gw.get("accept_v1").map_or(AcceptV1::default(), |name| {
+            AcceptV1::from_name(name.as_str().unwrap()).unwrap()
+        });
         let decision = if gw["api"] == "rest_api" {
             let mut event = self::event("rest-request.json");
             event["path"] = gw["path"].clone();
@@ -317,6 +369,7 @@ async fn shared_vectors_through_the_event_paths() {
             event["headers"]["x-originsig"] = json!(values.last());
             let text = event.to_string();
             let facts = events::from_rest_request(&text).unwrap();
+            let rest_auth = authorizer(AuthorizerMode::Rest).await.accepting_v1(accept_v1);
             rest_auth.decide(&facts, now).await.unwrap()
         } else {
             // HTTP APIs join repeated headers with ','.
@@ -332,15 +385,19 @@ async fn shared_vectors_through_the_event_paths() {
             let Ok(facts) = events::from_http_api_v2(&text) else {
                 panic!("{}", vector["name"])
             };
+            let auth = authorizer(AuthorizerMode::Simple).await.accepting_v1(accept_v1);
             auth.decide(&facts, now).await.unwrap()
         };
-        let got = match decision {
-            Decision::Allow(_) => "ok".to_owned(),
-            Decision::Deny(reason) => reason.reason().to_owned(),
+        let (got, detail) = match decision {
+            Decision::Allow(_) => ("ok".to_owned(), None),
+            Decision::Deny(reason) => (reason.reason().to_owned(), reason.detail()),
         };
         // http::Method accepts lowercase methods; the core then refuses them as malformed.
         assert_eq!(got, vector["expect"].as_str().unwrap(), "{}", vector["name"]);
+        if got == "unsupported_version" {
+            assert_eq!(detail, vector["expect_detail"].as_str(), "{}", vector["name"]);
+        }
         count += 1;
     }
-    assert!(count >= 70, "{count}");
+    assert!(count >= 80, "{count}");
 }

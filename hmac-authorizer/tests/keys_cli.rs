@@ -312,7 +312,7 @@ fn key_file_store_init_rotate_sign_verify() {
             "--key-file",
             f,
             "--url",
-            "https://api.example.com/prod/a b?x=2&y=1",
+            "https://api.example.com/prod/a%20b?x=2&y=1",
             "--header",
             header.trim(),
         ],

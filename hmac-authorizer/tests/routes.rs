@@ -1,6 +1,9 @@
 //! `originsig routes audit|attach` (the real binary) against moto's API Gateway v2 (routes and
 //! authorizers): audit fails on an unprotected route and passes after attach; attach is
-//! idempotent, keeps other authorizers, changes only named routes; the authorizer is found once.
+//! idempotent, keeps other authorizers, changes only named routes; the authorizer is found once;
+//! an authorizer with the originsig identity source that caches results (as aws-cdk-lib's
+//! `HttpLambdaAuthorizer` does by default), invokes another function, or answers in another
+//! format protects nothing, and attach refuses it.
 
 // Test code: a panic is how a test fails.
 #![allow(
@@ -63,6 +66,7 @@ async fn api(client: &Client, routes: &[(&str, Option<AuthorizationType>, Option
         .authorizer_uri(LAMBDA)
         .authorizer_payload_format_version("2.0")
         .enable_simple_responses(true)
+        .authorizer_result_ttl_in_seconds(0)
         .identity_source("$request.header.x-originsig")
         .send()
         .await
@@ -256,4 +260,152 @@ async fn the_authorizer_must_be_found_exactly_once() {
 
     let missing = originsig(&moto, &["routes", "audit", "--api-id", "zzzzzzzzzz"]);
     assert_eq!(missing.status.code(), Some(3), "{}", text(&missing));
+}
+
+/// The originsig authorizer's function in [`LAMBDA`].
+const FUNCTION: &str = "arn:aws:lambda:us-east-1:123456789012:function:authorizer";
+
+/// An authorizer with the originsig identity source, made the way aws-cdk-lib's
+/// `HttpLambdaAuthorizer` makes it when only `identitySource` is set: results cached 5 minutes,
+/// IAM (not simple) responses, payload 2.0 ("HttpLambdaAuthorizerProps" defaults,
+/// https://docs.aws.amazon.com/cdk/api/v2/docs/aws-cdk-lib.aws_apigatewayv2_authorizers.HttpLambdaAuthorizerProps.html).
+async fn cdk_default_authorizer(client: &Client, api: &str) -> String {
+    client
+        .create_authorizer()
+        .api_id(api)
+        .name("cdk-default")
+        .authorizer_type(AuthorizerType::Request)
+        .authorizer_uri(LAMBDA)
+        .authorizer_payload_format_version("2.0")
+        .authorizer_result_ttl_in_seconds(300)
+        .identity_source("$request.header.x-originsig")
+        .send()
+        .await
+        .unwrap()
+        .authorizer_id
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_authorizer_that_caches_results_protects_nothing_and_attach_refuses_it() {
+    let moto = MotoServer::start().unwrap();
+    let client = client(&moto).await;
+    let api = api(
+        &client,
+        &[("GET /items", None, None), ("POST /items", None, None)],
+    )
+    .await;
+    let caching = cdk_default_authorizer(&client, &api.id).await;
+    for route in client.get_routes().api_id(&api.id).send().await.unwrap().items() {
+        client
+            .update_route()
+            .api_id(&api.id)
+            .route_id(route.route_id().unwrap())
+            .authorization_type(AuthorizationType::Custom)
+            .authorizer_id(&caching)
+            .send()
+            .await
+            .unwrap();
+    }
+
+    let audit = routes(&moto, "audit", &api.id, &[]);
+    let report = text(&audit);
+    assert_eq!(audit.status.code(), Some(4), "{report}");
+    assert!(report.contains("caches results for 300s"), "{report}");
+    assert!(report.contains("simple responses"), "{report}");
+    assert!(!report.contains("ok: all"), "{report}");
+    assert!(
+        report.contains("not checked"),
+        "the function was not checked: {report}"
+    );
+
+    let json = routes(
+        &moto,
+        "audit",
+        &api.id,
+        &["--output", "json", "--authorizer-function", FUNCTION],
+    );
+    assert_eq!(json.status.code(), Some(4), "{}", text(&json));
+    let doc: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(doc["unprotected"], 2);
+    assert_eq!(doc["routes"][0]["protected"], false);
+    let authorizer = &doc["authorizers"][0];
+    assert_eq!(authorizer["authorizerId"], caching.as_str());
+    assert_eq!(authorizer["resultTtlSeconds"], 300);
+    assert_eq!(authorizer["functionArn"], FUNCTION);
+    assert_eq!(
+        authorizer["problems"].as_array().unwrap().len(),
+        2,
+        "{authorizer}"
+    );
+    assert_eq!(authorizer["unchecked"].as_array().unwrap().len(), 0);
+    for field in originsig_hmac_authorizer::cli::JSON_FIELDS
+        .iter()
+        .filter(|(c, _, _)| *c == "routes audit")
+    {
+        assert!(doc.get(field.1).is_some(), "no {} in {doc}", field.1);
+    }
+
+    // attach refuses to attach it (it would protect nothing), and says how to fix it.
+    let attach = routes(&moto, "attach", &api.id, &["--authorizer-id", &caching]);
+    assert_eq!(attach.status.code(), Some(4), "{}", text(&attach));
+    assert!(
+        text(&attach).contains("refusing") && text(&attach).contains("Duration.seconds(0)"),
+        "{}",
+        text(&attach)
+    );
+
+    // The originsig authorizer as deployed by the templates protects, and is checked by function.
+    let good = routes(
+        &moto,
+        "attach",
+        &api.id,
+        &[
+            "--authorizer-id",
+            &api.originsig,
+            "--authorizer-function",
+            "authorizer",
+            "--dry-run",
+        ],
+    );
+    // Its routes use the caching one, which attach never replaces: they stay unprotected.
+    assert_eq!(good.status.code(), Some(4), "{}", text(&good));
+    let wrong = routes(
+        &moto,
+        "audit",
+        &api.id,
+        &[
+            "--authorizer-id",
+            &api.originsig,
+            "--authorizer-function",
+            "someone-else",
+        ],
+    );
+    assert_eq!(wrong.status.code(), Some(4), "{}", text(&wrong));
+}
+
+#[tokio::test]
+async fn the_originsig_authorizer_as_the_templates_deploy_it_passes_with_its_function_checked() {
+    let moto = MotoServer::start().unwrap();
+    let client = client(&moto).await;
+    let api = api(
+        &client,
+        &[("GET /items", Some(AuthorizationType::Custom), Some("originsig"))],
+    )
+    .await;
+    let ok = routes(&moto, "audit", &api.id, &["--authorizer-function", FUNCTION]);
+    assert_eq!(ok.status.code(), Some(0), "{}", text(&ok));
+    assert!(!text(&ok).contains("not checked"), "{}", text(&ok));
+    let other = routes(
+        &moto,
+        "audit",
+        &api.id,
+        &["--authorizer-function", "someone-else"],
+    );
+    assert_eq!(other.status.code(), Some(4), "{}", text(&other));
+    assert!(
+        text(&other).contains("not the originsig authorizer function"),
+        "{}",
+        text(&other)
+    );
 }

@@ -15,9 +15,9 @@ pub enum Malformed {
     /// The delivered value is longer than the limit.
     HeaderTooLong,
     #[error(
-        "the signature header does not follow the grammar `v1;t=<unix seconds>;k=<key id>;s=<base64url>`"
+        "the signature header does not follow the grammar `v2;t=<unix seconds>;k=<key id>;s=<base64url>`"
     )]
-    /// The value is not `v1;t=…;k=…;s=…`.
+    /// The value is not `v2;t=…;k=…;s=…` (or its v1 spelling).
     HeaderSyntax,
     #[error("the timestamp is not 1 to 10 decimal digits without a leading zero")]
     /// The `t=` part.
@@ -96,9 +96,9 @@ pub enum VerifyError {
     #[error("malformed: {0}")]
     /// The request or header is not well-formed; the inner value says how.
     Malformed(#[from] Malformed),
-    #[error("unsupported signature version (this verifier speaks v1)")]
-    /// A well-formed version tag other than `v1`.
-    UnsupportedVersion,
+    #[error("unsupported signature version: {0}")]
+    /// A well-formed version tag this verifier does not accept; the inner value says why.
+    UnsupportedVersion(UnsupportedVersion),
     #[error("unknown key id")]
     /// The key id is in no staging label.
     UnknownKey,
@@ -145,11 +145,50 @@ macro_rules! reason_codes {
 reason_codes! {
     VerifyError::Missing => "missing",
     VerifyError::Malformed(_) => "malformed",
-    VerifyError::UnsupportedVersion => "unsupported_version",
+    VerifyError::UnsupportedVersion(_) => "unsupported_version",
     VerifyError::UnknownKey => "unknown_key",
     VerifyError::Expired { .. } => "expired",
     VerifyError::FromTheFuture { .. } => "future",
     VerifyError::BadSignature => "bad_signature",
+}
+
+/// Why a well-formed version tag was refused. Carries no input bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum UnsupportedVersion {
+    /// A version this verifier does not know: the signer is newer than the verifier.
+    #[error("a version this verifier does not know (it verifies v2, and v1 as its accept-v1 policy allows): upgrade the verifier before the signer")]
+    Unknown,
+    /// A v1 signature, and the accept-v1 policy is `none`.
+    #[error("a v1 signature, and this verifier accepts v2 only (accept-v1 policy `none`): upgrade the signer to v2, or accept v1 during the upgrade")]
+    V1NotAccepted,
+    /// A v1 signature over a query that repeats a key, and the policy is `unambiguous`: v1 does
+    /// not bind the order of a repeated key's values, so the request may be a reordered replay.
+    #[error("a v1 signature on a query that repeats a key, whose value order v1 does not bind (accept-v1 policy `unambiguous`): upgrade the signer to v2, or accept all v1 during the upgrade")]
+    V1RepeatedQueryKey,
+}
+
+impl UnsupportedVersion {
+    /// Stable code for logs (`detail` of an `unsupported_version` deny).
+    pub fn code(&self) -> &'static str {
+        match self {
+            UnsupportedVersion::Unknown => "unknown_version",
+            UnsupportedVersion::V1NotAccepted => "v1_not_accepted",
+            UnsupportedVersion::V1RepeatedQueryKey => "v1_repeated_query_key",
+        }
+    }
+}
+
+impl VerifyError {
+    /// The finer reason of a deny for logs and vectors: the malformed sub-code, or why a
+    /// version was refused; `None` for the other reasons, which say everything already.
+    pub fn detail(&self) -> Option<&'static str> {
+        match self {
+            VerifyError::Malformed(malformed) => Some(malformed.code()),
+            VerifyError::UnsupportedVersion(why) => Some(why.code()),
+            _ => None,
+        }
+    }
 }
 
 /// Why a key or key ring could not be loaded. Never carries key bytes (nor the parser's message,

@@ -3,33 +3,35 @@
 //!
 //! Grammar (ABNF, no whitespace anywhere):
 //! ```text
-//! value     = "v1;t=" timestamp ";k=" key-id ";s=" signature
+//! value     = version ";t=" timestamp ";k=" key-id ";s=" signature
+//! version   = "v2" / "v1"                  ; signers emit v2; v1 is verified per policy
 //! timestamp = %x31-39 0*9DIGIT / "0"       ; Unix seconds, no leading zeros, at most 10 digits
 //! key-id    = 1*64( ALPHA / DIGIT / "_" / "-" )
 //! signature = 43( ALPHA / DIGIT / "-" / "_" ) ; base64url, no padding, of the 32-byte HMAC
 //! ```
 //! A value starting with `v<digits>;` for another version is `UnsupportedVersion`; any other
-//! deviation is `Malformed`.
+//! deviation is `Malformed`. Both versions share every part but the tag.
 
 use std::fmt;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 
-use crate::error::{Malformed, VerifyError};
+use crate::canonical::Version;
+use crate::error::{Malformed, UnsupportedVersion, VerifyError};
 use crate::key::KeyId;
 use crate::time::UnixSeconds;
 
 /// The header's name, lowercase as CloudFront and API Gateway present header names.
 pub const HEADER_NAME: &str = "x-originsig";
-/// Longest value accepted; a v1 value is at most 4 + 2 + 10 + 3 + 64 + 3 + 43 = 129 bytes.
+/// Longest value accepted; a value is at most 2 + 3 + 10 + 3 + 64 + 3 + 43 = 128 bytes.
 pub const MAX_HEADER_LEN: usize = 256;
-/// The only version this implementation speaks.
-pub const VERSION: &str = "v1";
 
 /// A parsed (or freshly made) signature header.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignatureHeader {
+    /// The protocol version whose rules made the signature.
+    pub version: Version,
     /// Signing time.
     pub timestamp: UnixSeconds,
     /// Id of the key that signed.
@@ -47,14 +49,14 @@ impl SignatureHeader {
         if value.len() > MAX_HEADER_LEN {
             return Err(Malformed::HeaderTooLong.into());
         }
-        let (version, rest) = value.split_once(';').unwrap_or((value, ""));
-        if version != VERSION {
-            return Err(if looks_like_version(version) {
-                VerifyError::UnsupportedVersion
+        let (tag, rest) = value.split_once(';').unwrap_or((value, ""));
+        let Some(version) = Version::from_tag(tag) else {
+            return Err(if looks_like_version(tag) {
+                VerifyError::UnsupportedVersion(UnsupportedVersion::Unknown)
             } else {
                 Malformed::HeaderSyntax.into()
             });
-        }
+        };
         let mut parts = rest.split(';');
         let (Some(t), Some(k), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next())
         else {
@@ -65,6 +67,7 @@ impl SignatureHeader {
             return Err(Malformed::HeaderSyntax.into());
         };
         Ok(SignatureHeader {
+            version,
             timestamp: parse_timestamp(t)?,
             key_id: KeyId::new(k)?,
             signature: parse_signature(s)?,
@@ -81,7 +84,8 @@ impl fmt::Display for SignatureHeader {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{VERSION};t={};k={};s={}",
+            "{};t={};k={};s={}",
+            self.version.tag(),
             self.timestamp.as_secs(),
             self.key_id,
             URL_SAFE_NO_PAD.encode(self.signature)
@@ -126,13 +130,18 @@ fn parse_signature(encoded: &str) -> Result<[u8; 32], Malformed> {
 mod tests {
     use super::*;
 
-    const GOOD: &str = "v1;t=1763715900;k=key-1;s=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    const GOOD: &str = "v2;t=1763715900;k=key-1;s=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
 
     #[test]
     fn parses_and_renders_identically() {
         let header = SignatureHeader::parse(GOOD).unwrap();
+        assert_eq!(header.version, Version::V2);
         assert_eq!(header.timestamp.as_secs(), 1_763_715_900);
         assert_eq!(header.render(), GOOD);
+        let v1 = GOOD.replacen("v2", "v1", 1);
+        let header = SignatureHeader::parse(&v1).unwrap();
+        assert_eq!(header.version, Version::V1);
+        assert_eq!(header.render(), v1);
     }
 
     fn reason(value: &str) -> VerifyError {
@@ -143,13 +152,14 @@ mod tests {
     fn rejects_every_deviation() {
         let sig = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
         assert_eq!(reason(""), VerifyError::Missing);
-        assert_eq!(
-            reason(&format!("v2;t=1;k=a;s={sig}")),
-            VerifyError::UnsupportedVersion
-        );
-        assert_eq!(reason("v10"), VerifyError::UnsupportedVersion);
+        let unknown = VerifyError::UnsupportedVersion(UnsupportedVersion::Unknown);
+        assert_eq!(reason(&format!("v3;t=1;k=a;s={sig}")), unknown);
+        assert_eq!(reason("v10"), unknown);
         let malformed = [
             format!("V1;t=1;k=a;s={sig}"),
+            format!("V2;t=1;k=a;s={sig}"),
+            format!("v2;k=a;t=1;s={sig}"),
+            "v2".to_owned(),
             format!("v1;k=a;t=1;s={sig}"),
             format!("v1;t=1;k=a;s={sig};s={sig}"),
             format!("v1;t=1;t=1;k=a;s={sig}"),

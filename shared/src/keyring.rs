@@ -112,14 +112,46 @@ impl KeyRing {
 
     /// Parses a key-ring file:
     /// `{"format":"originsig-keyring-v1","current":{key},"pending":{key}?,"previous":{key}?}`
-    /// where each `{key}` is in the secret-value format.
+    /// where each `{key}` is in the secret-value format, by SPEC.md §7's per-label rule
+    /// ([`KeyRing::from_labels`]): a malformed optional member is left out, a malformed `current`
+    /// refuses the file. Readers that report what was left out use [`KeyRingMembers::parse`]
+    /// and [`KeyRing::from_labels`] themselves.
     pub fn from_keyring_json(value: &str) -> Result<Self, KeyError> {
         let members = KeyRingMembers::parse(value)?;
-        KeyRing::new(
-            members.current?,
-            members.pending.transpose()?,
-            members.previous.transpose()?,
-        )
+        KeyRing::from_labels(Some(members.current), members.pending, members.previous)
+            .map(|labelled| labelled.ring)
+            .map_err(|refused| refused.problem)
+    }
+
+    /// SPEC.md §7's rule for the keys found under the three labels, the same for every key
+    /// source (a key-ring file, Secrets Manager): `None` is an absent label. No `current`, or
+    /// a malformed one, refuses the ring; a malformed `pending` or `previous` is left out and
+    /// reported in [`LabelledRing::left_out`]; two labels sharing an id with different keys
+    /// refuse the ring.
+    pub fn from_labels(
+        current: Option<Result<SigningKey, KeyError>>,
+        pending: Option<Result<SigningKey, KeyError>>,
+        previous: Option<Result<SigningKey, KeyError>>,
+    ) -> Result<LabelledRing, RingRefused> {
+        let current = current
+            .unwrap_or(Err(KeyError::Shape("a current key")))
+            .map_err(|problem| RingRefused {
+                role: Some(KeyRole::Current),
+                problem,
+            })?;
+        let mut left_out = Vec::new();
+        let mut optional = |role: KeyRole, value: Option<Result<SigningKey, KeyError>>| match value {
+            Some(Err(problem)) => {
+                left_out.push((role, problem));
+                None
+            }
+            other => other.and_then(Result::ok),
+        };
+        let pending = optional(KeyRole::Pending, pending);
+        let previous = optional(KeyRole::Previous, previous);
+        let ring = KeyRing::new(current, pending, previous)
+            .map_err(|problem| RingRefused { role: None, problem })?;
+        Ok(LabelledRing { ring, left_out })
     }
 
     /// Renders the ring as a key-ring file. Used only to write one (local chain, tests).
@@ -137,6 +169,27 @@ impl KeyRing {
         out.push('}');
         out
     }
+}
+
+/// A ring built by [`KeyRing::from_labels`], with the optional members it left out.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct LabelledRing {
+    /// The usable ring.
+    pub ring: KeyRing,
+    /// Malformed optional members, left out of the ring (for a warning).
+    pub left_out: Vec<(KeyRole, KeyError)>,
+}
+
+/// Why [`KeyRing::from_labels`] refused a ring: the label at fault (`None`: the ring as a whole,
+/// two labels in conflict) and the problem.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RingRefused {
+    /// `Some(Current)` for a missing or malformed current key; `None` for a conflict.
+    pub role: Option<KeyRole>,
+    /// What was wrong.
+    pub problem: KeyError,
 }
 
 /// The members of a key-ring file, each parsed on its own, so that a reader can apply SPEC.md
@@ -209,6 +262,28 @@ mod tests {
     fn conflicting_ids_are_rejected_but_shared_labels_are_fine() {
         assert!(KeyRing::new(key("c", 1), Some(key("c", 2)), None).is_err());
         assert!(KeyRing::new(key("c", 1), Some(key("c", 1)), None).is_ok());
+    }
+
+    #[test]
+    fn a_malformed_optional_member_is_left_out_and_a_malformed_current_refuses_the_file() {
+        let good = key("c", 1).to_secret_value();
+        let bad = r#"{"format":"originsig-key-v1","kid":"bad","key":"AAAA"}"#;
+        let doc = |current: &str, pending: &str| {
+            format!(
+                r#"{{"format":"{KEYRING_FORMAT}","current":{current},"pending":{pending},"previous":null}}"#
+            )
+        };
+        let ring = KeyRing::from_keyring_json(&doc(&good, bad)).unwrap();
+        assert_eq!(ring.entries().count(), 1);
+        assert_eq!(ring.signing_key().id().as_str(), "c");
+        assert!(KeyRing::from_keyring_json(&doc(bad, &good)).is_err());
+        let members = KeyRingMembers::parse(&doc(&good, bad)).unwrap();
+        let labelled =
+            KeyRing::from_labels(Some(members.current), members.pending, members.previous).unwrap();
+        assert_eq!(labelled.left_out.len(), 1);
+        assert_eq!(labelled.left_out[0].0, KeyRole::Pending);
+        let refused = KeyRing::from_labels(None, None, None).unwrap_err();
+        assert_eq!(refused.role, Some(KeyRole::Current));
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! # originsig-core
 //!
 //! The originsig protocol (SPEC.md): a CloudFront origin-request signer adds one header,
-//! `x-originsig: v1;t=<unix seconds>;k=<key id>;s=<HMAC-SHA256, base64url>`, over a canonical
+//! `x-originsig: v2;t=<unix seconds>;k=<key id>;s=<HMAC-SHA256, base64url>`, over a canonical
 //! form of the request that the API Gateway authorizer can rebuild from what it is given.
 //!
 //! Sans-I/O: no clock (`now` is an argument), no environment, no network, no AWS or Lambda
@@ -31,11 +31,14 @@ mod protocol;
 mod target;
 mod time;
 
-pub use canonical::{CanonicalRequest, ALGORITHM_TAG};
-pub use error::{KeyError, Malformed, VerifyError};
-pub use header::{SignatureHeader, HEADER_NAME, MAX_HEADER_LEN, VERSION};
+pub use canonical::{CanonicalRequest, Version};
+pub use error::{KeyError, Malformed, UnsupportedVersion, VerifyError};
+pub use header::{SignatureHeader, HEADER_NAME, MAX_HEADER_LEN};
 pub use key::{KeyId, SigningKey, KEY_FORMAT, MAX_KEY_LEN, MIN_KEY_LEN};
-pub use keyring::{KeyRing, KeyRingMembers, KeyRole, KEYRING_FORMAT};
-pub use protocol::{sign, single_header_value, verify, verify_header_values, Verified};
+pub use keyring::{KeyRing, KeyRingMembers, KeyRole, LabelledRing, RingRefused, KEYRING_FORMAT};
+pub use protocol::{
+    sign, sign_version, single_header_value, verify, verify_accepting, verify_header_values, AcceptV1,
+    Verified,
+};
 pub use target::{ApiKind, CanonicalPath, CanonicalQuery, Host, Method, RequestTarget, MAX_TARGET_PART_LEN};
 pub use time::{Freshness, UnixSeconds};

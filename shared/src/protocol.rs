@@ -2,8 +2,8 @@
 
 use hmac::Mac as _;
 
-use crate::canonical::CanonicalRequest;
-use crate::error::{Malformed, VerifyError};
+use crate::canonical::{CanonicalRequest, Version};
+use crate::error::{Malformed, UnsupportedVersion, VerifyError};
 use crate::header::{SignatureHeader, MAX_HEADER_LEN};
 use crate::key::{KeyId, SigningKey};
 use crate::keyring::{KeyRing, KeyRole};
@@ -13,6 +13,8 @@ use crate::time::{Freshness, UnixSeconds};
 /// What a successful verification established.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verified {
+    /// The protocol version of the signature.
+    pub version: Version,
     /// The key that verified.
     pub key_id: KeyId,
     /// Its role in the ring.
@@ -23,25 +25,84 @@ pub struct Verified {
     pub skew_secs: i64,
 }
 
-/// Signs `target` at time `now` with `key`, returning the header to attach.
+/// Which v1 signatures a verifier accepts (SPEC.md §6.1). v2 is always accepted.
+///
+/// A v1 signature does not bind the order of a repeated query key's values, so one made for
+/// `?role=admin&role=user` also verifies for `?role=user&role=admin`. Where no key repeats, the
+/// v1 and v2 canonical queries are the same and a v1 signature binds as much as a v2 one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum AcceptV1 {
+    /// v1 only when no query key repeats (nothing to reorder). The default.
+    #[default]
+    Unambiguous,
+    /// Every v1 signature, as before v2 (during an upgrade, when repeated keys matter).
+    All,
+    /// No v1 signature (once every signer emits v2).
+    None,
+}
+
+impl AcceptV1 {
+    /// Every policy, in the order they are documented.
+    pub const ALL: [AcceptV1; 3] = [AcceptV1::Unambiguous, AcceptV1::All, AcceptV1::None];
+
+    /// The policy's name in configuration: `unambiguous`, `all` or `none`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AcceptV1::Unambiguous => "unambiguous",
+            AcceptV1::All => "all",
+            AcceptV1::None => "none",
+        }
+    }
+
+    /// The inverse of [`AcceptV1::as_str`].
+    pub fn from_name(name: &str) -> Option<Self> {
+        AcceptV1::ALL.into_iter().find(|policy| policy.as_str() == name)
+    }
+
+    /// Whether a signature of `version` may be checked for `target` under this policy.
+    fn admits(self, version: Version, target: &RequestTarget) -> Result<(), UnsupportedVersion> {
+        match (version, self) {
+            (Version::V2, _) | (Version::V1, AcceptV1::All) => Ok(()),
+            (Version::V1, AcceptV1::None) => Err(UnsupportedVersion::V1NotAccepted),
+            (Version::V1, AcceptV1::Unambiguous) if target.query.repeats_key() => {
+                Err(UnsupportedVersion::V1RepeatedQueryKey)
+            }
+            (Version::V1, AcceptV1::Unambiguous) => Ok(()),
+        }
+    }
+}
+
+/// Signs `target` at time `now` with `key` under the current version ([`Version::CURRENT`]),
+/// returning the header to attach.
 pub fn sign(target: &RequestTarget, key: &SigningKey, now: UnixSeconds) -> SignatureHeader {
+    sign_version(Version::CURRENT, target, key, now)
+}
+
+/// Signs under a given version. Signers use [`sign`]; this exists to check how verifiers
+/// treat older signers (tests, the upgrade path).
+pub fn sign_version(
+    version: Version,
+    target: &RequestTarget,
+    key: &SigningKey,
+    now: UnixSeconds,
+) -> SignatureHeader {
     let canonical = CanonicalRequest {
+        version,
         timestamp: now,
         key_id: key.id(),
         target,
     };
     SignatureHeader {
+        version,
         timestamp: now,
         key_id: key.id().clone(),
         signature: canonical.mac_with(key).finalize().into_bytes().into(),
     }
 }
 
-/// Verifies one header value against `target`.
-///
-/// Order: parse → key lookup → signature (constant time) → freshness. Checking the signature
-/// before the clock means `Expired` and `FromTheFuture` are only ever reported for genuine
-/// signatures, which tells an operator "replay or clock problem", not "forgery".
+/// Verifies one header value against `target` with the default accept-v1 policy
+/// ([`AcceptV1::Unambiguous`]); see [`verify_accepting`].
 pub fn verify(
     header_value: &str,
     target: &RequestTarget,
@@ -49,9 +110,30 @@ pub fn verify(
     freshness: &Freshness,
     now: UnixSeconds,
 ) -> Result<Verified, VerifyError> {
+    verify_accepting(header_value, target, ring, freshness, now, AcceptV1::default())
+}
+
+/// Verifies one header value against `target`, accepting v1 signatures as `accept_v1` says.
+///
+/// Order: parse → version policy → key lookup → signature (constant time) → freshness.
+/// Checking the signature before the clock means `Expired` and `FromTheFuture` are only ever
+/// reported for genuine signatures, which tells an operator "replay or clock problem", not
+/// "forgery". A refused v1 is `UnsupportedVersion` with the reason, before any key is used.
+pub fn verify_accepting(
+    header_value: &str,
+    target: &RequestTarget,
+    ring: &KeyRing,
+    freshness: &Freshness,
+    now: UnixSeconds,
+    accept_v1: AcceptV1,
+) -> Result<Verified, VerifyError> {
     let header = SignatureHeader::parse(header_value)?;
+    accept_v1
+        .admits(header.version, target)
+        .map_err(VerifyError::UnsupportedVersion)?;
     let (role, key) = ring.find(header.key_id.as_str()).ok_or(VerifyError::UnknownKey)?;
     let canonical = CanonicalRequest {
+        version: header.version,
         timestamp: header.timestamp,
         key_id: &header.key_id,
         target,
@@ -62,6 +144,7 @@ pub fn verify(
         .map_err(|_| VerifyError::BadSignature)?;
     let skew_secs = check_freshness(header.timestamp, freshness, now)?;
     Ok(Verified {
+        version: header.version,
         key_id: header.key_id,
         role,
         signed_at: header.timestamp,
@@ -87,7 +170,7 @@ pub fn verify_header_values<'a>(
 ///    other work, whitespace included in the count);
 /// 2. no value → `missing`;
 /// 3. more than one value, or a `,` in the value → `duplicate_header`: HTTP APIs join repeated
-///    headers with `,`, and no v1 value contains one, so a comma means "sent more than once";
+///    headers with `,`, and no value of any version contains one, so a comma means "sent more than once";
 ///    several values are refused, never tried in turn;
 /// 4. spaces and tabs around the value (HTTP's optional whitespace, which any hop may keep or
 ///    drop) are removed; what is left empty → `missing`.
@@ -183,6 +266,66 @@ mod tests {
         .unwrap();
         assert_eq!(verified.role, KeyRole::Previous);
         assert_eq!(verified.skew_secs, 10);
+    }
+
+    #[test]
+    fn v1_is_accepted_as_the_policy_says() {
+        let ring = KeyRing::single(key("cur", 1));
+        let target_with = |query| RequestTarget::from_gateway("GET", "api.example.com", "/", query).unwrap();
+        let unique = target_with("b=1&a=2");
+        let repeated = target_with("role=admin&role=user");
+        let swapped = target_with("role=user&role=admin");
+        let run = |header: &SignatureHeader, target: &RequestTarget, policy| {
+            verify_accepting(
+                &header.render(),
+                target,
+                &ring,
+                &Freshness::default(),
+                UnixSeconds::new(1000),
+                policy,
+            )
+        };
+        let at = UnixSeconds::new(1000);
+        let v1_unique = sign_version(Version::V1, &unique, ring.signing_key(), at);
+        let v1_repeated = sign_version(Version::V1, &repeated, ring.signing_key(), at);
+        let v2_repeated = sign(&repeated, ring.signing_key(), at);
+        assert!(v2_repeated.render().starts_with("v2;"));
+        let refused = |why| Err(VerifyError::UnsupportedVersion(why));
+        // unambiguous (the default): v1 only where there is no order to replay.
+        assert_eq!(
+            run(&v1_unique, &unique, AcceptV1::Unambiguous).unwrap().version,
+            Version::V1
+        );
+        assert_eq!(
+            run(&v1_repeated, &repeated, AcceptV1::Unambiguous),
+            refused(UnsupportedVersion::V1RepeatedQueryKey)
+        );
+        assert_eq!(
+            run(&v1_repeated, &swapped, AcceptV1::Unambiguous),
+            refused(UnsupportedVersion::V1RepeatedQueryKey)
+        );
+        // all: v1 as before, reordered replay included (what the policy name says).
+        assert!(run(&v1_repeated, &repeated, AcceptV1::All).is_ok());
+        assert!(run(&v1_repeated, &swapped, AcceptV1::All).is_ok());
+        // none: no v1 at all.
+        assert_eq!(
+            run(&v1_unique, &unique, AcceptV1::None),
+            refused(UnsupportedVersion::V1NotAccepted)
+        );
+        // v2 binds the order, whatever the policy.
+        for policy in AcceptV1::ALL {
+            assert_eq!(run(&v2_repeated, &repeated, policy).unwrap().version, Version::V2);
+            assert_eq!(
+                run(&v2_repeated, &swapped, policy),
+                Err(VerifyError::BadSignature)
+            );
+        }
+        // A v1 header never verifies as v2 nor the reverse: the tag is signed.
+        let relabelled = v1_unique.render().replacen("v1;", "v2;", 1);
+        assert_eq!(
+            verify(&relabelled, &unique, &ring, &Freshness::default(), at),
+            Err(VerifyError::BadSignature)
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@
 
 use std::borrow::Cow;
 
+use crate::canonical::Version;
 use crate::error::Malformed;
 use crate::percent;
 
@@ -165,9 +166,24 @@ impl CanonicalPath {
 
 /// Canonical query: `&`-separated pairs, empty pairs dropped, each split at its first `=` (a
 /// missing `=` means an empty value), key and value decoded (`+` is a space) and re-encoded
-/// (no literal `/`), then sorted bytewise by key, then value, and joined as `k=v` with `&`.
+/// (no literal `/`), then ordered and joined as `k=v` with `&` (SPEC.md §5):
+///
+/// - **v2**: stably sorted bytewise by encoded key only, so the values of a repeated key keep
+///   the order they were sent in (`?role=admin&role=user` and `?role=user&role=admin` differ,
+///   as they do to a first-wins or last-wins parser);
+/// - **v1**: sorted by encoded key, then by encoded value (the order of repeated values is not
+///   bound). Kept only to verify v1 signatures where the policy allows them.
+///
+/// When no key repeats, both orders are the same.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct CanonicalQuery(String);
+pub struct CanonicalQuery {
+    /// The v2 rendering.
+    v2: String,
+    /// The v1 rendering, only when it differs from the v2 one.
+    v1: Option<String>,
+    /// Some encoded key appears more than once.
+    repeats_key: bool,
+}
 
 impl CanonicalQuery {
     /// Both CloudFront `querystring` and API Gateway `rawQueryString` arrive still encoded, so
@@ -181,12 +197,12 @@ impl CanonicalQuery {
             let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
             pairs.push((recode(key)?, recode(value)?));
         }
-        Ok(Self::sorted(pairs))
+        Ok(Self::ordered(pairs))
     }
 
     /// For gateways that hand over the query already decoded (REST API REQUEST authorizers:
-    /// `multiValueQueryStringParameters`). Same result as [`CanonicalQuery::from_raw`] on the
-    /// raw query those pairs were decoded from.
+    /// `multiValueQueryStringParameters`, each key's values in the order sent). Same result as
+    /// [`CanonicalQuery::from_raw`] on the raw query those pairs were decoded from.
     pub fn from_decoded_pairs<'a>(
         pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> Result<Self, Malformed> {
@@ -205,30 +221,58 @@ impl CanonicalQuery {
             }
             encoded.push((encode(key.as_bytes()), encode(value.as_bytes())));
         }
-        Ok(Self::sorted(encoded))
+        Ok(Self::ordered(encoded))
     }
 
-    /// Sorts encoded pairs by key, then by value, and joins them as `k=v` with `&`. Keys and
-    /// values are compared apart: '=' sorts below some unreserved characters and above others.
-    fn sorted(mut pairs: Vec<(Cow<'_, str>, Cow<'_, str>)>) -> Self {
-        pairs.sort_unstable();
-        let len = pairs.iter().map(|(k, v)| k.len() + v.len() + 2).sum();
-        let mut canonical = String::with_capacity(len);
-        for (index, (key, value)) in pairs.iter().enumerate() {
-            if index > 0 {
-                canonical.push('&');
-            }
-            canonical.push_str(key);
-            canonical.push('=');
-            canonical.push_str(value);
-        }
-        CanonicalQuery(canonical)
+    /// Orders encoded pairs by both versions' rules. Keys and values are compared apart: '='
+    /// sorts below some unreserved characters and above others.
+    fn ordered(mut pairs: Vec<(Cow<'_, str>, Cow<'_, str>)>) -> Self {
+        // Stable: equal keys keep their relative (sent) order.
+        pairs.sort_by(|a, b| a.0.cmp(&b.0));
+        let v2 = join(&pairs);
+        let repeats_key = pairs.windows(2).any(|w| matches!(w, [a, b] if a.0 == b.0));
+        let v1 = if repeats_key {
+            pairs.sort_unstable();
+            Some(join(&pairs)).filter(|v1| *v1 != v2)
+        } else {
+            None
+        };
+        CanonicalQuery { v2, v1, repeats_key }
     }
 
-    /// The canonical query as text.
+    /// The canonical query of the current version (v2), as text.
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.v2
     }
+
+    /// The canonical query under `version`'s rule.
+    pub fn for_version(&self, version: Version) -> &str {
+        match version {
+            Version::V1 => self.v1.as_deref().unwrap_or(&self.v2),
+            Version::V2 => &self.v2,
+        }
+    }
+
+    /// Whether some key appears more than once (after normalisation): then a v1 signature does
+    /// not bind the order of its values, and could be replayed with them reordered.
+    pub fn repeats_key(&self) -> bool {
+        self.repeats_key
+    }
+}
+
+/// Joins encoded pairs as `k=v` with `&`.
+fn join(pairs: &[(Cow<'_, str>, Cow<'_, str>)]) -> String {
+    let len = pairs.iter().map(|(k, v)| k.len() + v.len() + 2).sum();
+    let mut canonical = String::with_capacity(len);
+    for (index, (key, value)) in pairs.iter().enumerate() {
+        if index > 0 {
+            canonical.push('&');
+        }
+        canonical.push_str(key);
+        canonical.push('=');
+        canonical.push_str(value);
+    }
+    canonical
 }
 
 /// A raw query key or value, decoded and re-encoded. Most are already canonical (unreserved
@@ -367,19 +411,39 @@ mod tests {
     #[test]
     fn query_sorts_and_normalises() {
         let q = CanonicalQuery::from_raw("b=2&a=1&a=0&c&&d=x+y%2bz&e=%7e").unwrap();
-        assert_eq!(q.as_str(), "a=0&a=1&b=2&c=&d=x%20y%2Bz&e=~");
+        assert_eq!(q.as_str(), "a=1&a=0&b=2&c=&d=x%20y%2Bz&e=~");
+        assert_eq!(q.for_version(Version::V2), q.as_str());
+        assert_eq!(q.for_version(Version::V1), "a=0&a=1&b=2&c=&d=x%20y%2Bz&e=~");
+        assert!(q.repeats_key());
         assert_eq!(CanonicalQuery::from_raw("").unwrap().as_str(), "");
         // Key order wins over the value even when '=' would sort differently.
         assert_eq!(CanonicalQuery::from_raw("a-=1&a=2").unwrap().as_str(), "a=2&a-=1");
     }
 
     #[test]
+    fn v2_keeps_the_sent_order_of_repeated_values_and_v1_does_not() {
+        let sent = CanonicalQuery::from_raw("role=admin&x=1&role=user").unwrap();
+        let swapped = CanonicalQuery::from_raw("x=1&role=user&role=admin").unwrap();
+        assert_eq!(sent.as_str(), "role=admin&role=user&x=1");
+        assert_eq!(swapped.as_str(), "role=user&role=admin&x=1");
+        assert_eq!(sent.for_version(Version::V1), swapped.for_version(Version::V1));
+        // Keys repeat after normalisation too (`%61` is `a`).
+        let encoded = CanonicalQuery::from_raw("a=2&%61=1").unwrap();
+        assert!(encoded.repeats_key());
+        assert_eq!(encoded.as_str(), "a=2&a=1");
+        assert_eq!(encoded.for_version(Version::V1), "a=1&a=2");
+        let unique = CanonicalQuery::from_raw("b=1&a=2").unwrap();
+        assert!(!unique.repeats_key());
+        assert_eq!(unique.for_version(Version::V1), unique.as_str());
+    }
+
+    #[test]
     fn decoded_pairs_match_the_raw_query() {
         let raw = "b=2&a=1&a=0&c&&d=x+y%2bz&e=%7e&f=%2F";
         let decoded = [
-            ("b", "2"),
             ("a", "1"),
             ("a", "0"),
+            ("b", "2"),
             ("c", ""),
             ("d", "x y+z"),
             ("e", "~"),

@@ -45,7 +45,7 @@ def rest(path="/", query_pairs=(), method="GET", domain_name=API, now=NOW, **ext
     return dict(now=now, api="rest_api", method=method, domain_name=domain_name, path=path,
                 query_pairs=[list(p) for p in query_pairs], **extra)
 
-VALID_LOOKING = "v1;t=1763715900;k=key-current;s=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+VALID_LOOKING = "v2;t=1763715900;k=key-current;s=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 
 
 def ok(name, description, e, g, role="current"):
@@ -60,6 +60,19 @@ def deny(name, description, g, reason, detail=None, e=None, role="current", tamp
         case.update(signing_key=role, sign=e)
     if tamper:
         case["tamper"] = tamper
+    return case
+
+
+def signed_v1(name, description, e, g, expect, detail=None, accept_v1=None, role="current"):
+    """A header made by a v1 signer (the reference signs it under v1's rules), checked against a
+    verifier's accept-v1 policy (`accept_v1`, default unambiguous). Only verifiers read these:
+    originsig's signers emit v2."""
+    g = dict(g, accept_v1=accept_v1) if accept_v1 else g
+    case = dict(name=name, description=description, signing_key=role, v1_sign=e, verify=g, expect=expect)
+    if detail:
+        case["expect_detail"] = detail
+    if expect == "ok":
+        case["expect_key_role"] = role
     return case
 
 
@@ -93,7 +106,7 @@ CASES = [
        edge("/a%2Fb"), gateway("/a/b")),
     ok("plus-in-path", "'+' in a path is a literal plus, encoded %2B", edge("/a+b"), gateway("/a+b")),
     ok("encoded-plus-in-path", "%2B in a path is the same literal plus", edge("/a%2Bb"), gateway("/a+b")),
-    # HTTP APIs decode the path twice (captured from real HTTP APIs: tests/fixtures/http-api-paths.json).
+    # HTTP APIs decode the path twice (captured from real HTTP APIs: tests/fixtures/http-api-captures.json).
     ok("double-encoded-slash", "HTTP APIs decode twice: %252F reaches the authorizer as '/'",
        edge("/a%252Fb"), gateway("/a/b")),
     ok("literal-percent", "A literal '%' needs %2525 at the edge: decoded twice it is '%' in rawPath",
@@ -109,7 +122,7 @@ CASES = [
     ok("query-sorted", "Query pairs are sorted by key", edge("/", "b=2&a=1"), gateway("/", "b=2&a=1")),
     ok("query-unordered-sides", "CloudFront and API Gateway may order pairs differently",
        edge("/", "b=2&a=1"), gateway("/", "a=1&b=2")),
-    ok("query-repeated-keys", "Repeated keys are kept and sorted by value",
+    ok("query-repeated-keys", "Repeated keys are kept; their values keep the order they were sent in (v2)",
        edge("/search", "tag=z&tag=a&tag=m"), gateway("/search", "tag=z&tag=a&tag=m")),
     ok("query-key-without-equals", "A key without '=' has an empty value", edge("/", "flag&x=1"), gateway("/", "flag&x=1")),
     ok("query-plus-is-space", "'+' in a query is a space, the same as %20", edge("/", "q=a+b"), gateway("/", "q=a%20b")),
@@ -132,24 +145,24 @@ CASES = [
     deny("duplicate-header", "Two values are refused, not tried in turn", gateway("/"), "malformed", "duplicate_header",
          e=edge("/"), tamper="duplicate"),
     deny("wrong-order", "Parts out of order", gateway("/", header_values=[
-        "v1;k=key-current;t=1763715900;s=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"]), "malformed", "header_syntax"),
+        "v2;k=key-current;t=1763715900;s=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"]), "malformed", "header_syntax"),
     deny("repeated-part", "A part given twice", gateway("/", header_values=[
-        "v1;t=1763715900;t=1763715900;k=key-current;s=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"]), "malformed", "header_syntax"),
-    deny("unsupported-version", "A v2 header is recognised as a version this verifier does not speak", gateway("/", header_values=[
-        "v2;t=1763715900;k=key-current;s=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"]), "unsupported_version"),
+        "v2;t=1763715900;t=1763715900;k=key-current;s=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"]), "malformed", "header_syntax"),
+    deny("unsupported-version", "A v3 header is recognised as a version this verifier does not speak", gateway("/", header_values=[
+        "v3;t=1763715900;k=key-current;s=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"]), "unsupported_version", "unknown_version"),
     deny("overflowing-timestamp", "More than 10 digits", gateway("/", header_values=[
-        "v1;t=18446744073709551616;k=key-current;s=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"]), "malformed", "timestamp"),
+        "v2;t=18446744073709551616;k=key-current;s=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"]), "malformed", "timestamp"),
     deny("negative-timestamp", "A sign is not a digit", gateway("/", header_values=[
-        "v1;t=-1763715900;k=key-current;s=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"]), "malformed", "timestamp"),
+        "v2;t=-1763715900;k=key-current;s=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"]), "malformed", "timestamp"),
     deny("leading-zero-timestamp", "One spelling per number", gateway("/", header_values=[
-        "v1;t=01763715900;k=key-current;s=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"]), "malformed", "timestamp"),
+        "v2;t=01763715900;k=key-current;s=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"]), "malformed", "timestamp"),
     deny("non-ascii-key-id", "Key ids are [A-Za-z0-9_-]", gateway("/", header_values=[
-        "v1;t=1763715900;k=schlüssel;s=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"]), "malformed", "key_id"),
+        "v2;t=1763715900;k=schlüssel;s=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"]), "malformed", "key_id"),
     deny("padded-signature", "Padding is not allowed", gateway("/", header_values=[
-        "v1;t=1763715900;k=key-current;s=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="]), "malformed", "signature_encoding"),
+        "v2;t=1763715900;k=key-current;s=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="]), "malformed", "signature_encoding"),
     deny("standard-base64-signature", "Standard-alphabet '+' is not base64url", gateway("/", header_values=[
-        "v1;t=1763715900;k=key-current;s=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA+"]), "malformed", "signature_encoding"),
-    deny("huge-header", "Longer than 256 bytes", gateway("/", header_values=["v1;t=1;k=" + "a" * 300]), "malformed", "header_too_long"),
+        "v2;t=1763715900;k=key-current;s=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA+"]), "malformed", "signature_encoding"),
+    deny("huge-header", "Longer than 256 bytes", gateway("/", header_values=["v2;t=1;k=" + "a" * 300]), "malformed", "header_too_long"),
     deny("unknown-key", "Signed with a key that is in no staging label", gateway("/"), "unknown_key", e=edge("/"), role="outsider"),
     deny("expired", "Signed 61 s ago, one past the window", gateway("/"), "expired", e=edge("/", at=NOW - 61)),
     deny("replayed-later", "A captured header replayed ten minutes later", gateway("/items", now=NOW + 600), "expired",
@@ -166,10 +179,10 @@ CASES = [
     deny("truncated-path-fails-closed", "Were %3F signed, the authorizer would see the cut rawPath: a deny",
          gateway("/a"), "bad_signature", e=edge("/a", "b")),
     deny("gateway-path-not-absolute", "A rawPath without a leading '/' is refused before any key is used",
-         gateway("items", header_values=["v1;t=1763715900;k=key-current;s=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"]),
+         gateway("items", header_values=["v2;t=1763715900;k=key-current;s=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"]),
          "malformed", "path_not_absolute"),
     deny("lowercase-method", "Methods are uppercase tokens", gateway("/", method="get", header_values=[
-        "v1;t=1763715900;k=key-current;s=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"]), "malformed", "method"),
+        "v2;t=1763715900;k=key-current;s=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"]), "malformed", "method"),
     sign_error("non-utf8-path", "%FF in a path cannot match API Gateway's decoded rawPath: the edge refuses to sign",
                edge("/%FF"), "path_not_utf8"),
     sign_error("bad-escape", "'%' not followed by two hex digits", edge("/a%zz"), "percent_encoding"),
@@ -197,17 +210,51 @@ CASES = [
          gateway("/"), "malformed", "header_too_long", e=edge("/"), tamper="pad300"),
     deny("comma-joined", "HTTP APIs join repeated headers with ','; a comma means the header came twice",
          gateway("/"), "malformed", "duplicate_header", e=edge("/"), tamper="comma"),
-    deny("bare-version", "A bare 'v1' is malformed", gateway("/", header_values=["v1"]), "malformed", "header_syntax"),
+    deny("bare-version", "A bare 'v2' is malformed", gateway("/", header_values=["v2"]), "malformed", "header_syntax"),
     deny("too-long-before-duplicate", "A too long value is reported before a duplicate",
          gateway("/", header_values=[VALID_LOOKING, "x" * 300]), "malformed", "header_too_long"),
     sign_error("bad-escape-in-query", "A truncated escape in the query", edge("/", "a=%2"), "percent_encoding"),
     sign_error("huge-uri", "Past the 16 KiB bound on path input", edge("/" + "a" * 16384), "too_long"),
     sign_error("port-in-host", "The origin domain is a name, never host:port", edge("/", origin_domain="api.example.com:443"), "host"),
+    # v2 binds the order of a repeated key's values (SPEC §5); v1 did not (SPEC §6.1).
+    deny("query-repeated-keys-reordered", "v2: a signature for ?role=admin&role=user is refused for ?role=user&role=admin",
+         gateway("/", "role=user&role=admin"), "bad_signature", e=edge("/", "role=admin&role=user")),
+    ok("query-repeated-keys-interleaved", "v2: pairs are sorted by key only; other keys between repeats do not matter",
+       edge("/", "role=admin&x=1&role=user"), gateway("/", "x=1&role=admin&role=user")),
+    signed_v1("v1-unique-keys", "A v1 signature over a query without a repeated key is accepted by default (unambiguous)",
+              edge("/", "b=2&a=1"), gateway("/", "a=1&b=2"), "ok"),
+    signed_v1("v1-no-query", "A v1 signature without a query is accepted by default", edge("/items"), gateway("/items"), "ok"),
+    signed_v1("v1-repeated-keys-refused", "A v1 signature over a repeated key is refused by default: v1 does not bind the order",
+              edge("/", "role=admin&role=user"), gateway("/", "role=admin&role=user"),
+              "unsupported_version", "v1_repeated_query_key"),
+    signed_v1("v1-reordered-replay-refused", "The v1 replay with the values reordered is refused by default",
+              edge("/", "role=admin&role=user"), gateway("/", "role=user&role=admin"),
+              "unsupported_version", "v1_repeated_query_key"),
+    signed_v1("v1-repeated-keys-normalised", "Keys repeat after normalisation too: %61 is 'a'",
+              edge("/", "a=2&%61=1"), gateway("/", "a=2&%61=1"), "unsupported_version", "v1_repeated_query_key"),
+    signed_v1("v1-all-accepts-repeated-keys", "accept_v1=all (during an upgrade) accepts v1 over a repeated key",
+              edge("/", "role=admin&role=user"), gateway("/", "role=admin&role=user"), "ok", accept_v1="all"),
+    signed_v1("v1-all-accepts-reordered-replay", "accept_v1=all also accepts the reordered replay: what v1 always allowed",
+              edge("/", "role=admin&role=user"), gateway("/", "role=user&role=admin"), "ok", accept_v1="all"),
+    signed_v1("v1-none-refuses-v1", "accept_v1=none refuses every v1 signature",
+              edge("/", "b=2&a=1"), gateway("/", "a=1&b=2"), "unsupported_version", "v1_not_accepted", accept_v1="none"),
+    ok("v2-with-v1-refused", "accept_v1=none still accepts v2", edge("/", "b=2&a=1"), gateway("/", "a=1&b=2", accept_v1="none")),
+    signed_v1("v1-rest-repeated-keys-refused", "REST: the same policy applies to decoded query pairs",
+              edge("/", "a=2&a=1", api="rest_api"), rest("/", [("a", "2"), ("a", "1")]),
+              "unsupported_version", "v1_repeated_query_key"),
+    deny("rest-repeated-keys-reordered", "REST, v2: each key's values keep the order sent",
+         rest("/", [("a", "1"), ("a", "2")]), "bad_signature", e=edge("/", "a=2&a=1", api="rest_api")),
 ]
 
 
 def build(case, keys):
     out = {k: v for k, v in case.items() if k != "tamper"}
+    if "v1_sign" in case:
+        e = case["v1_sign"]
+        kid, key_bytes = keys[case["signing_key"]]
+        target = ref.edge_target(e["method"], e["origin_domain"], e["path_prefix"], e["uri"], e["querystring"], e["api"])
+        _, header = ref.sign(target, kid, key_bytes, e["at"], version="v1")
+        out["verify"] = dict(case["verify"], header_values=[header])
     if "sign" in case:
         e = case["sign"]
         kid, key_bytes = keys[case["signing_key"]]
@@ -241,7 +288,8 @@ def build(case, keys):
         else:
             target = ref.gateway_target(g["method"], g["domain_name"], g["raw_path"], g["raw_query_string"])
         kid, role, _ = ref.verify(g["header_values"], target, ring, g["now"],
-                                  g.get("max_age_secs", 60), g.get("max_future_secs", 5))
+                                  g.get("max_age_secs", 60), g.get("max_future_secs", 5),
+                                  g.get("accept_v1", "unambiguous"))
         got = ("ok", None, role)
     except ref.Rejected as rejected:
         got = (rejected.reason, rejected.detail, None)

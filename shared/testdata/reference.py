@@ -1,4 +1,5 @@
-"""Independent reference implementation of the originsig v1 protocol, written from SPEC.md alone.
+"""Independent reference implementation of the originsig protocol (v2, and v1 as verifiers accept
+it), written from SPEC.md alone.
 
 Standard library only. It generates the test vectors (generate_vectors.py) that the Rust core,
 the WASM build and the Node handler are all checked against, and it is the Python peer in the
@@ -11,12 +12,14 @@ import hmac
 import json
 import re
 
-ALGORITHM_TAG = "ORIGINSIG-HMAC-SHA256-V1"
+ALGORITHM_TAGS = {"v1": "ORIGINSIG-HMAC-SHA256-V1", "v2": "ORIGINSIG-HMAC-SHA256-V2"}
+CURRENT_VERSION = "v2"
+ACCEPT_V1_POLICIES = ("unambiguous", "all", "none")
 HEADER_NAME = "x-originsig"
 MAX_HEADER_LEN = 256
 MAX_PART_LEN = 16 * 1024
 UNRESERVED = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
-HEADER_RE = re.compile(r"v1;t=(0|[1-9][0-9]{0,9});k=([A-Za-z0-9_-]{1,64});s=([A-Za-z0-9_-]{43})")
+HEADER_RE = re.compile(r"(v1|v2);t=(0|[1-9][0-9]{0,9});k=([A-Za-z0-9_-]{1,64});s=([A-Za-z0-9_-]{43})")
 VERSION_RE = re.compile(r"v[1-9][0-9]{0,3}")
 
 
@@ -117,6 +120,26 @@ def path_from_rest(path):
     return path_from_edge("", path, "rest_api")
 
 
+class Query:
+    """A query as normalised pairs in the order they were sent (SPEC §5 steps 1-4); each
+    version orders them its own way when rendered."""
+
+    def __init__(self, pairs):
+        self.pairs = list(pairs)
+
+    def repeats_key(self):
+        keys = [k for k, _ in self.pairs]
+        return len(keys) != len(set(keys))
+
+    def render(self, version):
+        if version == "v2":
+            # Python's sort is stable: the values of a repeated key keep their sent order.
+            ordered = sorted(self.pairs, key=lambda kv: kv[0].encode())
+        else:
+            ordered = sorted(self.pairs, key=lambda kv: (kv[0].encode(), kv[1].encode()))
+        return "&".join(f"{k}={v}" for k, v in ordered)
+
+
 def canonical_query(raw):
     if len(raw.encode("utf-8")) > MAX_PART_LEN:
         raise _malformed("too_long")
@@ -131,8 +154,7 @@ def canonical_query(raw):
                 percent_encode(percent_decode(value, True), keep_slash=False),
             )
         )
-    pairs.sort(key=lambda kv: (kv[0].encode(), kv[1].encode()))
-    return "&".join(f"{k}={v}" for k, v in pairs)
+    return Query(pairs)
 
 
 def edge_target(method_, origin_domain, path_prefix, uri, querystring, api="http_api"):
@@ -144,20 +166,20 @@ def gateway_target(method_, domain_name, raw_path, raw_query_string):
 
 
 def rest_target(method_, domain_name, path, query_pairs):
-    """REST API REQUEST authorizer: the encoded path and the decoded query pairs."""
+    """REST API REQUEST authorizer: the encoded path and the decoded query pairs (each key's
+    values in the order sent)."""
     if sum(len(k.encode("utf-8")) + len(v.encode("utf-8")) + 2 for k, v in query_pairs) > MAX_PART_LEN:
         raise _malformed("too_long")
-    pairs = sorted(
-        ((percent_encode(k.encode("utf-8"), False), percent_encode(v.encode("utf-8"), False))
-         for k, v in query_pairs if k or v),
-        key=lambda kv: (kv[0].encode(), kv[1].encode()),
+    query = Query(
+        (percent_encode(k.encode("utf-8"), False), percent_encode(v.encode("utf-8"), False))
+        for k, v in query_pairs if k or v
     )
-    query = "&".join(f"{k}={v}" for k, v in pairs)
     return (method(method_), host(domain_name), path_from_rest(path), query)
 
 
-def canonical_request(timestamp, key_id, target):
-    return "\n".join([ALGORITHM_TAG, str(timestamp), key_id, *target])
+def canonical_request(version, timestamp, key_id, target):
+    method_, host_, path, query = target
+    return "\n".join([ALGORITHM_TAGS[version], str(timestamp), key_id, method_, host_, path, query.render(version)])
 
 
 def mac(key_bytes, canonical):
@@ -168,9 +190,9 @@ def b64url(data):
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
-def sign(target, key_id, key_bytes, now):
-    canonical = canonical_request(now, key_id, target)
-    return canonical, f"v1;t={now};k={key_id};s={b64url(mac(key_bytes, canonical))}"
+def sign(target, key_id, key_bytes, now, version=CURRENT_VERSION):
+    canonical = canonical_request(version, now, key_id, target)
+    return canonical, f"{version};t={now};k={key_id};s={b64url(mac(key_bytes, canonical))}"
 
 
 def parse_header(value):
@@ -179,9 +201,9 @@ def parse_header(value):
     if len(value.encode("utf-8")) > MAX_HEADER_LEN:
         raise _malformed("header_too_long")
     version = value.split(";", 1)[0]
-    if version != "v1":
+    if version not in ALGORITHM_TAGS:
         if VERSION_RE.fullmatch(version):
-            raise Rejected("unsupported_version")
+            raise Rejected("unsupported_version", "unknown_version")
         raise _malformed("header_syntax")
     parts = value.split(";")
     if len(parts) != 4 or not (parts[1].startswith("t=") and parts[2].startswith("k=") and parts[3].startswith("s=")):
@@ -194,14 +216,14 @@ def parse_header(value):
         if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", k):
             raise _malformed("key_id")
         raise _malformed("signature_encoding")
-    t, k, s = match.groups()
+    version, t, k, s = match.groups()
     try:
         sig = base64.urlsafe_b64decode(s + "=")
     except ValueError:
         raise _malformed("signature_encoding") from None
     if b64url(sig) != s:  # non-zero trailing bits: not the one canonical spelling
         raise _malformed("signature_encoding")
-    return int(t), k, sig
+    return version, int(t), k, sig
 
 
 def single_header_value(values):
@@ -218,13 +240,19 @@ def single_header_value(values):
     return value
 
 
-def verify(header_values, target, ring, now, max_age_secs=60, max_future_secs=5):
+def verify(header_values, target, ring, now, max_age_secs=60, max_future_secs=5, accept_v1="unambiguous"):
     """ring: {key_id: (role, key_bytes)}. Returns (key_id, role, skew) or raises Rejected."""
-    timestamp, key_id, sig = parse_header(single_header_value(header_values))
+    version, timestamp, key_id, sig = parse_header(single_header_value(header_values))
+    if version == "v1":
+        if accept_v1 == "none":
+            raise Rejected("unsupported_version", "v1_not_accepted")
+        if accept_v1 == "unambiguous" and target[3].repeats_key():
+            raise Rejected("unsupported_version", "v1_repeated_query_key")
+        assert accept_v1 in ACCEPT_V1_POLICIES, accept_v1
     if key_id not in ring:
         raise Rejected("unknown_key")
     role, key_bytes = ring[key_id]
-    if not hmac.compare_digest(mac(key_bytes, canonical_request(timestamp, key_id, target)), sig):
+    if not hmac.compare_digest(mac(key_bytes, canonical_request(version, timestamp, key_id, target)), sig):
         raise Rejected("bad_signature")
     age = now - timestamp
     if age > max_age_secs:

@@ -10,8 +10,9 @@
 )]
 
 use originsig_core::{
-    sign, verify, ApiKind, CanonicalPath, CanonicalQuery, Freshness, KeyId, KeyRing, Method, RequestTarget,
-    SignatureHeader, SigningKey, UnixSeconds, VerifyError,
+    sign, sign_version, verify, verify_accepting, AcceptV1, ApiKind, CanonicalPath, CanonicalQuery,
+    Freshness, KeyId, KeyRing, Method, RequestTarget, SignatureHeader, SigningKey, UnixSeconds,
+    UnsupportedVersion, VerifyError, Version,
 };
 use proptest::prelude::*;
 
@@ -136,10 +137,54 @@ proptest! {
     }
 
     #[test]
-    fn query_order_does_not_matter(raw in query()) {
-        let mut pairs: Vec<&str> = raw.split('&').collect();
-        pairs.reverse();
-        prop_assert_eq!(CanonicalQuery::from_raw(&pairs.join("&")).unwrap(), CanonicalQuery::from_raw(&raw).unwrap());
+    fn v2_order_is_the_order_of_keys_then_the_sent_order(raw in query()) {
+        let sent = CanonicalQuery::from_raw(&raw).unwrap();
+        // Reversing the pieces reverses the order of each repeated key's values: v1 does not see
+        // it, v2 does exactly when some key has two different values.
+        let mut pieces: Vec<&str> = raw.split('&').collect();
+        pieces.reverse();
+        let reversed = CanonicalQuery::from_raw(&pieces.join("&")).unwrap();
+        prop_assert_eq!(sent.for_version(Version::V1), reversed.for_version(Version::V1));
+        prop_assert_eq!(sent.repeats_key(), reversed.repeats_key());
+        let pairs = |q: &str| -> Vec<(String, String)> {
+            q.split('&').filter(|p| !p.is_empty()).map(|p| {
+                let (k, v) = p.split_once('=').unwrap();
+                (k.to_owned(), v.to_owned())
+            }).collect()
+        };
+        let v2 = pairs(sent.as_str());
+        // Sorted by key; within a key, the values in the order sent (reversed's are reversed).
+        prop_assert!(v2.windows(2).all(|w| w[0].0 <= w[1].0));
+        let mut back = pairs(reversed.as_str());
+        back.reverse();
+        back.sort_by(|a, b| a.0.cmp(&b.0));
+        prop_assert_eq!(&back, &v2);
+        if !sent.repeats_key() {
+            prop_assert_eq!(sent.for_version(Version::V1), sent.as_str());
+            prop_assert_eq!(&reversed, &sent);
+        }
+    }
+
+    #[test]
+    fn v1_never_verifies_a_reordered_replay_by_default(raw in query()) {
+        let ring = ring();
+        let mut pieces: Vec<&str> = raw.split('&').collect();
+        pieces.reverse();
+        let signed = RequestTarget::from_gateway("GET", "h.example", "/", &raw).unwrap();
+        let replayed = RequestTarget::from_gateway("GET", "h.example", "/", &pieces.join("&")).unwrap();
+        let now = UnixSeconds::new(NOW);
+        let v1 = sign_version(Version::V1, &signed, ring.signing_key(), now).render();
+        let v2 = sign(&signed, ring.signing_key(), now).render();
+        let check = |header: &str, policy| verify_accepting(header, &replayed, &ring, &Freshness::default(), now, policy);
+        if signed.query.repeats_key() {
+            prop_assert_eq!(check(&v1, AcceptV1::Unambiguous), Err(VerifyError::UnsupportedVersion(UnsupportedVersion::V1RepeatedQueryKey)));
+            prop_assert!(check(&v1, AcceptV1::All).is_ok());
+        } else {
+            prop_assert!(check(&v1, AcceptV1::Unambiguous).is_ok());
+        }
+        prop_assert_eq!(check(&v1, AcceptV1::None), Err(VerifyError::UnsupportedVersion(UnsupportedVersion::V1NotAccepted)));
+        // v2 verifies the replay exactly when the canonical query did not change.
+        prop_assert_eq!(check(&v2, AcceptV1::None).is_ok(), replayed.query.as_str() == signed.query.as_str());
     }
 
     #[test]
@@ -212,7 +257,7 @@ proptest! {
     }
 
     #[test]
-    fn header_parser_survives_near_misses(t in any::<u64>(), k in "[ -~]{0,70}", s in "[ -~]{0,50}", v in "v[0-9]{0,3}") {
+    fn header_parser_survives_near_misses(t in any::<u64>(), k in "[ -~]{0,70}", s in "[ -~]{0,50}", v in "v[0-9]{0,3}|v1|v2") {
         let value = format!("{v};t={t};k={k};s={s}");
         let _ = SignatureHeader::parse(&value);
     }

@@ -12,8 +12,8 @@
 use std::path::{Path, PathBuf};
 
 use originsig_core::{
-    sign, verify_header_values, ApiKind, CanonicalPath, CanonicalQuery, Freshness, Host, KeyRing, Malformed,
-    Method, RequestTarget, SigningKey, UnixSeconds, VerifyError,
+    sign, single_header_value, verify_accepting, AcceptV1, ApiKind, CanonicalPath, CanonicalQuery, Freshness,
+    Host, KeyRing, Malformed, Method, RequestTarget, SigningKey, UnixSeconds, VerifyError, Version,
 };
 use serde_json::Value;
 
@@ -43,13 +43,6 @@ fn key_for(role: &str, ring: &KeyRing) -> SigningKey {
         .clone()
 }
 
-fn detail_of(error: &VerifyError) -> Option<&'static str> {
-    match error {
-        VerifyError::Malformed(m) => Some(m.code()),
-        _ => None,
-    }
-}
-
 fn check(path: &Path, ring: &KeyRing) {
     let name = path.file_name().unwrap().to_string_lossy().to_string();
     let vector: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
@@ -72,6 +65,7 @@ fn check(path: &Path, ring: &KeyRing) {
                 let key = key_for(str_of(&vector, "signing_key"), ring);
                 let at = UnixSeconds::new(edge["at"].as_u64().unwrap());
                 let canonical = originsig_core::CanonicalRequest {
+                    version: Version::CURRENT,
                     timestamp: at,
                     key_id: key.id(),
                     target: &target,
@@ -100,13 +94,17 @@ fn check(path: &Path, ring: &KeyRing) {
         .iter()
         .map(|v| v.as_str().unwrap())
         .collect();
+    let accept_v1 = gw.get("accept_v1").map_or(AcceptV1::default(), |name| {
+        AcceptV1::from_name(name.as_str().unwrap()).unwrap()
+    });
     let result = verifier_target(gw).map_err(VerifyError::from).and_then(|target| {
-        verify_header_values(
-            values,
+        verify_accepting(
+            single_header_value(values)?,
             &target,
             ring,
             &freshness,
             UnixSeconds::new(gw["now"].as_u64().unwrap()),
+            accept_v1,
         )
     });
     match (str_of(&vector, "expect"), result) {
@@ -120,7 +118,7 @@ fn check(path: &Path, ring: &KeyRing) {
         (expected, Err(error)) => {
             assert_eq!(error.reason(), expected, "{name}: {error}");
             assert_eq!(
-                detail_of(&error),
+                error.detail(),
                 vector.get("expect_detail").and_then(Value::as_str),
                 "{name}"
             );
@@ -184,4 +182,13 @@ fn every_vector_file_holds() {
             "no vector for {reason}"
         );
     }
+    // Every accept-v1 policy is pinned by a vector, and v1 headers are among the inputs.
+    for policy in [AcceptV1::All, AcceptV1::None] {
+        assert!(
+            all.contains(&format!("\"accept_v1\": \"{}\"", policy.as_str())),
+            "no vector for accept_v1 {}",
+            policy.as_str()
+        );
+    }
+    assert!(all.contains("\"v1;t="), "no v1 header among the vectors");
 }

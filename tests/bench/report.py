@@ -73,6 +73,7 @@ def main(mode):
     py = load("python_peer.json") or {}
     cold = load("cold_start.json") or {}
     cold_edge = load("cold_edge.json") or {}
+    cff = load("cloudfront_function.json") or {}
     core = {n: criterion("core", n) for n in ["canonicalise_edge", "canonicalise_gateway", "sign", "verify_hit", "verify_bad_signature", "verify_unknown_key"]}
     auth = {n: criterion("authorizer", n) for n in ["handler_v2_simple", "handler_v2_iam", "handler_rest", "peer_static_header", "peer_get_secret_value_per_request", "handler_v2_simple_with_log_line", "part_read_v2_event", "part_decide", "part_write_response", "runtime_event_as_raw_value"]}
     py_ns = py.get("nsPerCall")
@@ -105,6 +106,7 @@ def main(mode):
         *cold_edge_targets(cold_edge),
         ("`.wasm` ≤ 100 KB", "—" if sizes["wasm"] is None else f"{sizes['wasm'] / 1000:.1f} KB", verdict(None if sizes["wasm"] is None else sizes["wasm"] <= 100_000)),
         ("edge zip ≤ 150 KB", "—" if sizes["edge zip"] is None else f"{sizes['edge zip'] / 1000:.1f} KB", verdict(None if sizes["edge zip"] is None else sizes["edge zip"] <= 150_000)),
+        ("CloudFront Function ≤ 10 KB (the CloudFront Functions quota)", "—" if not cff else f"{cff['functionBytes'] / 1024:.1f} KiB", verdict(None if not cff else cff["functionBytes"] <= 10 * 1024)),
         ("arm64 authorizer zip ≤ 3 MB", "—" if sizes["authorizer zip (arm64)"] is None else f"{sizes['authorizer zip (arm64)'] / 1e6:.2f} MB", verdict(None if sizes["authorizer zip (arm64)"] is None else sizes["authorizer zip (arm64)"] <= 3_000_000)),
     ]
     for row in rows:
@@ -151,6 +153,8 @@ def main(mode):
         print(f"| edge handler under Node (real bundle), per request | {ns(edge['oursNs'])} |")
         print(f"| node:crypto peer under Node, per request | {ns(edge['peerNs'])} |")
 
+    print_edge_kinds(edge, cff)
+
     print("\n## Sizes\n")
     print("| artifact | bytes |")
     print("|---|---|")
@@ -162,12 +166,14 @@ def main(mode):
     print("design pays the minimum. HTTP API requests ($1.00/M for the first 300M, $0.90/M after) are the same in")
     print("every design and left out. Lambda@Edge: $0.60/M requests + $0.00005001/GB-s (128 MB). Lambda arm64:")
     print("$0.20/M + $0.0000133334/GB-s (128 MB). Secrets Manager: $0.05 per 10,000 calls; with caching it is a few calls")
-    print("per container per TTL (≈ $0 at these scales).\n")
+    print("per container per TTL (≈ $0 at these scales). CloudFront Functions: $0.10/M invocations, no duration charge;")
+    print("KeyValueStore: $0.03/M reads from functions (one per request) (sources: docs/cloudfront-functions.md).\n")
     edge_req = 0.60 / 1e6 + 0.125 * 0.001 * 0.00005001
     lambda_req = 0.20 / 1e6 + 0.125 * 0.001 * 0.0000133334
     sm_req = 0.05 / 10000
     designs = [
         ("originsig (Lambda@Edge signer + Lambda authorizer, cached keys)", edge_req + lambda_req),
+        ("originsig (CloudFront Function signer + one KeyValueStore read + Lambda authorizer)", CFF_REQ + KVS_READ + lambda_req),
         ("static secret header (CloudFront custom header + Lambda authorizer)", lambda_req),
         ("static header, GetSecretValue on every request", lambda_req + sm_req),
         ("SigV4 + IAM (Lambda@Edge signs with its role; HTTP API IAM auth)", edge_req),
@@ -194,6 +200,34 @@ def main(mode):
     print("- Cold start: `tests/src/bin/bench-cold-start.rs` starts each Lambda the way Lambda does")
     print("  (`AWS_LAMBDA_RUNTIME_API` → the emulator), keys from Secrets Manager (moto), and times exec → first")
     print("  response; peak RSS is `VmHWM` after that response. The peer is `tests/bench/peer_boto3_authorizer.py`.")
+
+
+# CloudFront Functions list prices (docs/cloudfront-functions.md cites them): invocations, and
+# the one KeyValueStore read per request.
+CFF_REQ = 0.10 / 1e6
+KVS_READ = 0.03 / 1e6
+
+
+def print_edge_kinds(edge, cff):
+    """The two edges side by side: per-request CPU on this machine, in this run, and size."""
+    if not cff:
+        return
+    print("\n## Edge kinds side by side: Lambda@Edge vs CloudFront Function\n")
+    print("The same realistic request (`/api/v1/orders/12345/items/caf%C3%A9` with a four-parameter query),")
+    print("same machine, same run. The Lambda@Edge row is the real bundle's handler in a warm Node process")
+    print("(`edge.bench.mjs`); the function rows are the built function run by `runtime/driver.js` in one process")
+    print("per engine, the request repeated in one run, CPU by `getrusage` with process start cancelled out (a fresh")
+    print(f"event object per request included). njs {cff.get('njsVersion', '?')} stands in for CloudFront's engine;")
+    print("CloudFront reports the real figure as the function's compute utilization.\n")
+    print("| edge | per-request CPU | code size |")
+    print("|---|---|---|")
+    if edge:
+        print(f"| Lambda@Edge handler under Node (WASM core) | {ns(edge['oursNs'])} | zip {edge.get('zipBytes', 0):,} bytes |")
+    print(f"| CloudFront Function under njs | {ns(cff['njsNsPerRequest'])} | {cff['functionBytes']:,} bytes (quota 10,240) |")
+    print(f"| CloudFront Function under Node | {ns(cff['nodeNsPerRequest'])} | same |")
+    print(f"\nA fresh engine process running one request: njs {cff['njsProcessOneRequestMs']:.1f} ms CPU, Node "
+          f"{cff['nodeProcessOneRequestMs']:.1f} ms (CloudFront Functions have no cold start to pay for; a new")
+    print("Lambda@Edge container's first request is in the cold-edge table above).")
 
 
 def cold_edge_targets(cold_edge):

@@ -19,6 +19,9 @@ python3 edge-signer/bundle.py --key-file shared/testdata/keyring.json --out targ
 say "edge: the real bundle vs the node:crypto peer (Node)"
 node edge-signer/node/bench/edge.bench.mjs > target/bench/edge.json
 
+say "CloudFront Function: per-request CPU under njs and Node, size (the same realistic request)"
+python3 edge-signer/cloudfront-function/bench/function_bench.py "$([ "$QUICK" = 1 ] && echo 200 || echo 5000)" > target/bench/cloudfront_function.json
+
 say "edge cold: a new container's first signed request, ours vs today's design (moto; with and without a CPU limit)"
 node edge-signer/node/bench/cold.bench.mjs "$([ "$QUICK" = 1 ] && echo 2 || echo 15)" > target/bench/cold_edge.json
 

@@ -3,7 +3,8 @@
 //!
 //! - [`runtime_api`]: a Lambda Runtime API emulator, so a real Lambda binary can be started the
 //!   way Lambda starts it (`AWS_LAMBDA_RUNTIME_API`) and invoked;
-//! - [`edge`]: the CloudFront emulator running the real edge bundle under Node;
+//! - [`edge`]: the CloudFront emulator running the real edge bundle under Node, or a
+//!   viewer-request CloudFront Function under njs;
 //! - [`gateway`]: the API Gateway HTTP API emulator with the real authorizer binary;
 //! - [`chain`]: all of it wired together;
 //! - [`moto`]: a real moto server on 127.0.0.1 for Secrets Manager;

@@ -547,7 +547,10 @@ async fn secrets_manager_faults_keep_good_keys_then_fail_closed() {
         passed_after_stop > 0,
         "kept serving while within the maximum staleness"
     );
-    assert!(after >= Duration::from_secs(2), "{after:?}");
+    // No lower bound on `after` beyond "some requests passed": the staleness counts from the
+    // last good read, which came before the malformed value was pushed (2.5 s of requests
+    // above), so on a loaded machine the remaining window can be well under 2 s.
+    assert!(after < Duration::from_secs(15), "{after:?}");
     chain.stop().await;
 }
 
@@ -567,7 +570,7 @@ async fn the_readme_replay_line_is_a_403() {
     chain.stop().await;
 }
 
-/// One key, several APIs (README, "Several APIs, one key"): one edge function signs for every
+/// One key, several APIs (docs/existing-distribution.md, "Several APIs"): one edge function signs for every
 /// origin of the distribution, each API has its own authorizer reading the same secret. The host
 /// is signed, so a signature captured on one API is refused by the other.
 #[tokio::test]

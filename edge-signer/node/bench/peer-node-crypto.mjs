@@ -101,7 +101,8 @@ function canonicalQuery(raw) {
     const eq = piece.indexOf('=');
     pairs.push(eq < 0 ? [canonicalComponent(piece), ''] : [canonicalComponent(piece.slice(0, eq)), canonicalComponent(piece.slice(eq + 1))]);
   }
-  pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
+  // v2: by key only; Array.prototype.sort is stable, so a repeated key's values keep their order.
+  pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   return pairs.map(([k, v]) => `${k}=${v}`).join('&');
 }
 
@@ -129,10 +130,10 @@ export function createPeerSigner({ kid, key }, apiKind = 'http_api') {
     if (!/^[A-Z]{1,16}$/.test(request.method)) throw new Unsignable('method');
     const host = origin.domainName.replace(/\.$/, '');
     if (!/^[A-Za-z0-9.-]{1,253}$/.test(host)) throw new Unsignable('host');
-    const canonical = ['ORIGINSIG-HMAC-SHA256-V1', String(now), kid, request.method, host.toLowerCase(),
+    const canonical = ['ORIGINSIG-HMAC-SHA256-V2', String(now), kid, request.method, host.toLowerCase(),
       canonicalPath(origin.path ?? '', request.uri, apiKind), canonicalQuery(request.querystring ?? '')].join('\n');
     const signature = createHmac('sha256', keyBytes).update(canonical).digest('base64url');
-    return `v1;t=${now};k=${kid};s=${signature}`;
+    return `v2;t=${now};k=${kid};s=${signature}`;
   };
   return {
     sign,

@@ -78,3 +78,29 @@ test('a key-ring document as AWSCURRENT is not a key: a cold edge fails closed, 
   await sleep(1100);
   assert.equal(keyIdOf(await warm.handler(originRequest())), 'key-current', 'the ring document was refused; the last key signs');
 });
+
+test('a read started just before a freeze is not adopted after a long idle: a new read signs', { timeout: 20000 }, async () => {
+  await client().send(new CreateSecretCommand({ Name: 'faults/frozen', SecretString: JSON.stringify(KEYRING.current) }));
+  proxy.mode = 'pass';
+  const { handler } = await bundle('faults-frozen', ['--secret-id', 'faults/frozen', '--region', 'us-east-1', '--cache-ttl', '4', '--max-stale', '4', '--call-timeout', '2', '--refresh-retry', '2']);
+  assert.equal(keyIdOf(await handler(originRequest())), 'key-current');
+  const realNow = Date.now;
+  let offset = 0;
+  Date.now = () => realNow() + offset;
+  try {
+    // Past half the TTL a background read starts, and hangs...
+    proxy.mode = 'hang';
+    offset = 2100;
+    assert.equal(keyIdOf(await handler(originRequest())), 'key-current');
+    // ...when Lambda freezes the container, for longer than the maximum staleness. Its timer
+    // has not fired (frozen); the clock has moved on.
+    offset = 60_000;
+    proxy.mode = 'pass';
+    const [out, ms] = await timed(handler(originRequest()));
+    assert.equal(keyIdOf(out), 'key-current', `signed after the thaw, not ${out.status}`);
+    assert.ok(ms < 1500, `a new read, not the frozen one's late timeout (${ms} ms)`);
+    assert.ok(logs.some((l) => l.includes('is not adopted')), 'the log says why it read again');
+  } finally {
+    Date.now = realNow;
+  }
+});

@@ -31,7 +31,7 @@ test('signs with the current key, strips viewer signatures in every casing, rewr
   assert.deepEqual(Object.keys(out.headers).sort(), ['authorization', 'host', 'x-custom', 'x-originsig']);
   assert.deepEqual(out.headers.host, [{ key: 'Host', value: 'abc123defg.execute-api.us-east-1.amazonaws.com' }]);
   assert.equal(out.headers['x-originsig'].length, 1);
-  assert.match(out.headers['x-originsig'][0].value, /^v1;t=\d+;k=key-current;s=[A-Za-z0-9_-]{43}$/);
+  assert.match(out.headers['x-originsig'][0].value, /^v2;t=\d+;k=key-current;s=[A-Za-z0-9_-]{43}$/);
   assert.deepEqual(out.headers.authorization, [{ key: 'Authorization', value: 'Bearer viewer' }]);
   assert.deepEqual(out.headers['x-custom'].map((h) => h.value), ['a', 'b']);
   assert.equal(out.uri, '/items/caf%C3%A9');
@@ -57,7 +57,7 @@ test('a request that cannot be signed gets 400, never an unsigned pass', async (
 
 test('a request as long as CloudFront allows (8,192 characters) is signed', async () => {
   const out = await run(originRequest({ uri: `/${'%C3%A9'.repeat(1000)}`, querystring: `q=${'x'.repeat(2000)}` }));
-  assert.match(out.headers['x-originsig'][0].value, /^v1;/);
+  assert.match(out.headers['x-originsig'][0].value, /^v2;/);
 });
 
 test('an S3 origin or no origin is a configuration error: 502', async () => {
@@ -119,7 +119,7 @@ test('paths the HTTP API would cut or reject get 400 with the reason logged; dou
     assert.equal(line.reason, 'unsignable');
   }
   const out = await run(originRequest({ uri: '/literal%252Fvalue' }));
-  assert.match(out.headers['x-originsig'][0].value, /^v1;/);
+  assert.match(out.headers['x-originsig'][0].value, /^v2;/);
   assert.equal(out.uri, '/literal%252Fvalue', 'the uri is forwarded as the viewer sent it');
 });
 
@@ -136,7 +136,7 @@ test('every example event: signed for a custom origin with nothing else changed,
     const { host, 'x-originsig': signature, ...rest } = out.headers;
     assert.deepEqual(host, [{ key: 'Host', value: original.origin.custom.domainName }], file);
     assert.equal(signature.length, 1, file);
-    assert.match(signature[0].value, /^v1;t=\d+;k=key-current;s=/, file);
+    assert.match(signature[0].value, /^v2;t=\d+;k=key-current;s=/, file);
     const { host: _h, 'x-originsig': _s, ...originalRest } = original.headers;
     assert.deepEqual(rest, originalRest, `${file}: every other header as it came`);
     assert.deepEqual({ ...out, headers: null }, { ...original, headers: null }, `${file}: every other field as it came`);
@@ -148,4 +148,16 @@ test('no key material ever reaches a log line', () => {
   const joined = allLogs.join('\n');
   for (const secret of keyMaterialStrings()) assert.ok(!joined.includes(secret), 'a log line holds key material');
   assert.ok(!joined.includes(KEYRING.current.key));
+});
+
+test('the header comment of index.mjs names the npm packages the bundle ships, and no SDK', () => {
+  const dir = join(ROOT, 'target', 'lambda', 'node-tests', 'key-file');
+  const source = readFileSync(join(dir, 'index.mjs'), 'utf8');
+  const header = source.slice(0, source.search(/^[^/\n]/m)); // the leading // comment block
+  const packages = readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+  assert.ok(packages.length > 0, 'the bundle ships aws4');
+  for (const name of packages) assert.ok(header.includes(name), `header comment does not name ${name}`);
+  assert.doesNotMatch(header, /no npm dependencies/i);
+  assert.doesNotMatch(header, /runtime provides the AWS\s*(\/\/\s*)?SDK/i);
+  assert.doesNotMatch(source, /from '@aws-sdk\//, 'the handler imports no AWS SDK module');
 });

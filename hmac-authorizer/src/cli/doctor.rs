@@ -23,17 +23,13 @@ use crate::rotation::stored_ring;
 use crate::store::ReadRing;
 
 #[derive(Debug, Args)]
-#[command(after_help = "\
-Example, for a distribution whose origin is the custom domain api.example.com with origin path /v1:
-  originsig doctor --secret-id originsig/prod --direct-url https://api.example.com/v1/health \\
-      --origin-path /v1 --stage prod
+#[command(after_help = format!("\
+Example, for a distribution whose origin is the custom domain api.example.com with origin path /v1
+(and the secret in us-east-1):
+  originsig doctor --secret-id originsig/prod --region us-east-1 \\
+      --direct-url https://api.example.com/v1/health --origin-path /v1 --stage prod
 
-Exit codes:
-  0  the edge's default (the origin path) is what API Gateway shows
-  2  usage error (bad arguments, or the API could not be reached)
-  3  key store error (AWS, permissions, no answer, missing, malformed or conflicting keys)
-  4  another prefix is (the report names the GatewayPathPrefix to set in infra/samconfig.toml
-     and the redeploy command), none is, or the answers are no evidence (429, 413, 414, ...)")]
+{}", super::exit::help(super::exit::codes::DOCTOR)))]
 pub struct DoctorArgs {
     #[command(flatten)]
     source: KeySourceArgs,
@@ -59,6 +55,8 @@ pub struct DoctorArgs {
     /// The samconfig environment (infra/samconfig.toml), to name its section in the action.
     #[arg(long, value_name = "NAME")]
     env: Option<String>,
+    #[command(flatten)]
+    output: super::output::OutputArgs,
 }
 
 /// What the API answered for one candidate prefix, judged against the unknown key's answer
@@ -115,13 +113,16 @@ pub async fn run(args: DoctorArgs) -> Result<(), CliError> {
             ))
         })?;
     let uri = if uri.is_empty() { "/" } else { uri };
-    let (ring, replicas) = with_store!(args.source.open(&args.region).await, store => {
+    let (ring, replicas) = with_store!(args.source.open(&args.region).await?, store => {
         let stored = stored_ring(&store).await?;
         let replicas = super::status::replica_states(&store, &stored).await?;
         (usable_ring(store.location(), &stored)?, replicas)
     });
+    let text = !args.output.is_json();
     // Edges in a replica region sign with what their replica holds.
-    super::status::print_replicas(&replicas);
+    if text {
+        super::status::print_replicas(&replicas);
+    }
     let replica_behind = replicas.iter().find(|(r, has)| !r.in_sync() || !has);
     let key = ring.signing_key();
     let client = client(args.resolve.as_deref())?;
@@ -132,10 +133,9 @@ pub async fn run(args: DoctorArgs) -> Result<(), CliError> {
         }
         let url = args.direct_url.clone();
         async move {
-            let response = request
-                .send()
-                .await
-                .map_err(|e| CliError::Usage(format!("GET {url}: {}", crate::aws::with_causes(&e))))?;
+            let response = request.send().await.map_err(|e| {
+                CliError::Unreachable(format!("GET {url}: no answer ({})", crate::aws::with_causes(&e)))
+            })?;
             let status = response.status().as_u16();
             let body = response.text().await.unwrap_or_default();
             Ok::<_, CliError>(Answer { status, body })
@@ -154,23 +154,27 @@ pub async fn run(args: DoctorArgs) -> Result<(), CliError> {
     };
 
     let unsigned = send(None).await?;
-    println!(
-        "unsigned request: {} {}",
-        unsigned.status,
-        if matches!(unsigned.status, 401 | 403) {
-            "(refused: good)"
-        } else {
-            "(NOT refused: is the authorizer attached to this route?)"
-        }
-    );
     // The reference for "denied": a key no label holds, signed for the origin path.
     let control = send(Some(sign_for(&args.origin_path, &checks::control_key())?)).await?;
-    println!(
-        "signed with an unknown key: {} (must be API Gateway's deny, 403)",
-        control.status
-    );
+    if text {
+        println!(
+            "unsigned request: {} {}",
+            unsigned.status,
+            if matches!(unsigned.status, 401 | 403) {
+                "(refused: good)"
+            } else {
+                "(NOT refused: is the authorizer attached to this route?)"
+            }
+        );
+        println!(
+            "signed with an unknown key: {} (must be API Gateway's deny, 403)",
+            control.status
+        );
+    }
     if let Err(problem) = checks::check_control(&args.direct_url, &control, "--direct-url") {
-        println!("\nno evidence: {problem}");
+        if text {
+            println!("\nno evidence: {problem}");
+        }
         return Err(CliError::CheckFailed(problem));
     }
     let mut probes = Vec::new();
@@ -182,8 +186,10 @@ pub async fn run(args: DoctorArgs) -> Result<(), CliError> {
             prefix,
         });
     }
-    println!("\n{:<24} {:<7} verdict", "prefix signed", "status");
-    for probe in &probes {
+    if text {
+        println!("\n{:<24} {:<7} verdict", "prefix signed", "status");
+    }
+    for probe in probes.iter().filter(|_| text) {
         let shown = if probe.prefix.is_empty() {
             "'' (none)".to_owned()
         } else {
@@ -199,6 +205,15 @@ pub async fn run(args: DoctorArgs) -> Result<(), CliError> {
     }
     let accepted: Vec<&Probe> = probes.iter().filter(|p| p.verdict == Verdict::Accepted).collect();
     let env = args.env.as_deref().unwrap_or("<env>");
+    if !text {
+        return json_report(
+            &args,
+            unsigned.status,
+            &probes,
+            accepted.first().copied(),
+            replica_behind.map(|(r, _)| r.region.as_str()),
+        );
+    }
     if let (Some(_), Some((replica, _))) = (accepted.first(), replica_behind) {
         println!("\naction: the replica in {} is {} without the current key: edges there sign with an old key; check the replica, its KMS key and the replication alarm", replica.region, replica.status);
         return Err(CliError::CheckFailed(format!(
@@ -232,5 +247,44 @@ pub async fn run(args: DoctorArgs) -> Result<(), CliError> {
             println!("\nnone of the prefixes was accepted: check the key (`originsig status`), the --origin-path, and the authorizer's deny logs");
             Err(CliError::CheckFailed("no candidate prefix was allowed".into()))
         }
+    }
+}
+
+/// `--output json`: the same findings and exit code as the text report (fields in
+/// docs/reference/cli.md).
+fn json_report(
+    args: &DoctorArgs,
+    unsigned: u16,
+    probes: &[Probe],
+    allowed: Option<&Probe>,
+    replica_behind: Option<&str>,
+) -> Result<(), CliError> {
+    let verdict = match allowed {
+        Some(_) if replica_behind.is_some() => "replica_behind",
+        Some(probe) if probe.prefix == args.origin_path => "ok",
+        Some(_) => "change",
+        None => "none",
+    };
+    super::output::print_json(&serde_json::json!({
+        "unsignedStatus": unsigned,
+        "unsignedRefused": matches!(unsigned, 401 | 403),
+        "probes": probes.iter().map(|p| serde_json::json!({
+            "prefix": p.prefix, "status": p.status, "allowed": p.verdict == Verdict::Accepted,
+        })).collect::<Vec<_>>(),
+        "originPath": args.origin_path,
+        "verdict": verdict,
+        "gatewayPathPrefix": allowed.map(|p| p.prefix.clone()),
+        "replicaBehind": replica_behind,
+    }));
+    match verdict {
+        "ok" => Ok(()),
+        "change" => Err(CliError::CheckFailed(
+            "the edge's default path prefix would be denied".into(),
+        )),
+        "replica_behind" => Err(CliError::CheckFailed(format!(
+            "the replica in {} is behind",
+            replica_behind.unwrap_or_default()
+        ))),
+        _ => Err(CliError::CheckFailed("no candidate prefix was allowed".into())),
     }
 }

@@ -7,7 +7,13 @@ use crate::rotation::new_key;
 use crate::store::{KeyStore, ReadRing};
 
 #[derive(Debug, Args)]
-#[command(after_help = super::EXIT_CODES)]
+#[command(after_help = format!(
+    "Example (the secret in eu-west-1; the deployed stacks create their own secret, so this is for a\n\
+     secret you manage yourself or for the local chain's key file):\n  \
+     originsig init --secret-id originsig/prod --region eu-west-1\n  \
+     originsig init --key-file keys.json\n\n{}",
+    super::exit::help(super::exit::codes::INIT)
+))]
 pub struct InitArgs {
     #[command(flatten)]
     source: KeySourceArgs,
@@ -23,7 +29,7 @@ pub struct InitArgs {
 
 pub async fn run(args: InitArgs) -> Result<(), CliError> {
     let key = new_key(now_unix())?;
-    with_store!(args.source.open(&args.region).await, store => {
+    with_store!(args.source.open(&args.region).await?, store => {
         store.create(&key, &args.description).await?;
         println!("created {} with key {} as AWSCURRENT", store.location(), key.id());
     });

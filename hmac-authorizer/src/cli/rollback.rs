@@ -42,7 +42,7 @@ fn describe(plan: &RollbackPlan) -> String {
 
 pub async fn run(args: RollbackArgs) -> Result<(), CliError> {
     let timing: Timing = args.guard.timing();
-    with_store!(args.source.open(&args.region).await, store => {
+    with_store!(args.source.open(&args.region).await?, store => {
         let plan = rotation::plan_rollback(&store).await?;
         let now = now_unix();
         if args.dry_run {

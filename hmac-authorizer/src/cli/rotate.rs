@@ -13,16 +13,7 @@ use crate::store::KeyStore;
 use crate::timing::Timing;
 
 #[derive(Debug, Args)]
-#[command(after_help = "\
-Exit codes:
-  0  rotated (or staged with --no-wait, or --dry-run printed the plan)
-  2  usage error (bad arguments)
-  3  key store or AWS error (no credentials, unreachable, throttled, permissions, missing or
-     malformed keys)
-  4  refused (too early, invalid pending key, a held failed test, a wait below the propagation
-     wait, a replica behind) or a rotation test failed
-
-See docs/operations.md for the rotation timeline and the runbook.")]
+#[command(after_help = super::exit::help(super::exit::codes::ROTATE))]
 pub struct RotateArgs {
     #[command(flatten)]
     source: KeySourceArgs,
@@ -108,7 +99,7 @@ pub async fn run(args: RotateArgs) -> Result<(), CliError> {
         test_url: test_url.as_ref(),
         direct: direct.as_ref(),
     };
-    with_store!(args.source.open(&args.region).await, store => {
+    with_store!(args.source.open(&args.region).await?, store => {
         if args.dry_run {
             let plan = rotation::plan(&store, &timing, now_unix(), overrides).await?;
             return dry_run(&plan, &timing, wait, &tests, args.force, now_unix());

@@ -9,7 +9,12 @@ use crate::rotation::stored_ring;
 use crate::store::ReadRing;
 
 #[derive(Debug, Args)]
-#[command(after_help = super::EXIT_CODES)]
+#[command(after_help = format!(
+    "Example (the secret in eu-west-1):\n  \
+     originsig sign --secret-id originsig/prod --region eu-west-1 \\\n      \
+     --url 'https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/prod/items?page=2' --curl\n\n{}",
+    super::exit::help(super::exit::codes::SIGN)
+))]
 pub struct SignArgs {
     #[command(flatten)]
     source: KeySourceArgs,
@@ -30,12 +35,13 @@ pub struct SignArgs {
 
 pub async fn run(args: SignArgs) -> Result<(), CliError> {
     let target = args.request.target()?;
-    let ring = with_store!(args.source.open(&args.region).await, store => usable_ring(store.location(), &stored_ring(&store).await?)?);
+    let ring = with_store!(args.source.open(&args.region).await?, store => usable_ring(store.location(), &stored_ring(&store).await?)?);
     let key = ring.signing_key();
     let at = UnixSeconds::new(args.at.unwrap_or_else(now_unix));
     let header = sign(&target, key, at);
     if args.show_canonical {
         let canonical = CanonicalRequest {
+            version: header.version,
             timestamp: at,
             key_id: key.id(),
             target: &target,

@@ -8,15 +8,14 @@ use crate::rotation::{self, stored_ring, RotationError};
 use crate::store::{KeyStore, KeyVersion, ReadRing, Replica, StoreError};
 
 #[derive(Debug, Args)]
-#[command(after_help = super::EXIT_CODES)]
+#[command(after_help = super::exit::help(super::exit::codes::STATUS))]
 pub struct StatusArgs {
     #[command(flatten)]
     source: KeySourceArgs,
     #[command(flatten)]
     region: RegionArgs,
-    /// Print JSON instead of text.
-    #[arg(long)]
-    json: bool,
+    #[command(flatten)]
+    output: super::output::OutputArgs,
     #[command(flatten)]
     guard: GuardArgs,
 }
@@ -35,7 +34,7 @@ fn describe(version: &KeyVersion, now: u64) -> serde_json::Value {
 pub async fn run(args: StatusArgs) -> Result<(), CliError> {
     let timing = args.guard.timing();
     let now = now_unix();
-    let (name, ring, promoted_at, guard, replicas, failed_test) = with_store!(args.source.open(&args.region).await, store => {
+    let (name, ring, promoted_at, guard, replicas, failed_test) = with_store!(args.source.open(&args.region).await?, store => {
         let ring = stored_ring(&store).await?;
         let promoted_at = rotation::last_promotion(&store, &ring).await?;
         let guard = rotation::guard(&store, &ring, &timing, now).await;
@@ -72,7 +71,7 @@ pub async fn run(args: StatusArgs) -> Result<(), CliError> {
         .flatten()
         .chain(ring.others.iter())
         .collect();
-    if args.json {
+    if args.output.is_json() {
         let doc = json!({
             "store": name,
             "versions": versions.iter().map(|v| describe(v, now)).collect::<Vec<_>>(),
@@ -89,9 +88,7 @@ pub async fn run(args: StatusArgs) -> Result<(), CliError> {
             "replicaBehind": replica_behind,
             "problem": problem.as_ref().map(|(label, e)| format!("{label}: {e}")),
         });
-        #[expect(clippy::expect_used, reason = "invariant stated in the message")]
-        let text = serde_json::to_string_pretty(&doc).expect("a JSON value serialises");
-        println!("{text}");
+        super::output::print_json(&doc);
     } else {
         print_text(&name, &versions, &ring, promoted_at, next_safe, now);
         print_replicas(&replicas);

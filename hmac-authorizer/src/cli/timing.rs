@@ -6,16 +6,17 @@ use super::{human, CliError};
 use crate::timing::Timing;
 
 #[derive(Debug, Args)]
-#[command(after_help = super::EXIT_CODES)]
+#[command(after_help = super::exit::help(super::exit::codes::TIMING))]
 pub struct TimingArgs {
-    /// Print `infra/timing.json` (what `edge-signer/bundle.py` and the template test read).
-    #[arg(long)]
-    json: bool,
+    // `--output json` (or `--json`) prints `infra/timing.json` (what `edge-signer/bundle.py` and
+    // the template test read) with the derived waits.
+    #[command(flatten)]
+    output: super::output::OutputArgs,
 }
 
 pub fn run(args: &TimingArgs) -> Result<(), CliError> {
     let t = Timing::DEFAULT;
-    if args.json {
+    if args.output.is_json() {
         print!("{}", t.to_json());
         return Ok(());
     }

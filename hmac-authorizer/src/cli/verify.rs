@@ -3,8 +3,10 @@
 
 use clap::Args;
 use originsig_core::{
-    verify_header_values, CanonicalRequest, Freshness, KeyRing, SignatureHeader, UnixSeconds, VerifyError,
+    verify_header_values, CanonicalRequest, Freshness, KeyRing, SignatureHeader, UnixSeconds,
+    UnsupportedVersion, VerifyError,
 };
+use serde_json::json;
 
 use super::{
     human, now_unix, usable_ring, utc, with_store, CliError, KeySourceArgs, RegionArgs, RequestArgs,
@@ -14,7 +16,12 @@ use crate::store::ReadRing;
 use crate::timing::Timing;
 
 #[derive(Debug, Args)]
-#[command(after_help = super::EXIT_CODES)]
+#[command(after_help = format!(
+    "Example (the secret in eu-west-1; the header from the authorizer's deny log or a capture):\n  \
+     originsig verify --secret-id originsig/prod --region eu-west-1 \\\n      \
+     --url 'https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/prod/items' --header 'v2;t=…;k=…;s=…'\n\n{}",
+    super::exit::help(super::exit::codes::VERIFY)
+))]
 pub struct VerifyArgs {
     #[command(flatten)]
     source: KeySourceArgs,
@@ -34,13 +41,20 @@ pub struct VerifyArgs {
     /// Allowed clock skew into the future, seconds.
     #[arg(long, default_value_t = Timing::DEFAULT.max_future_secs, value_name = "SECS")]
     max_future: u64,
+    #[command(flatten)]
+    output: super::output::OutputArgs,
 }
 
 fn hint(error: &VerifyError, ring: &KeyRing) -> String {
     match error {
         VerifyError::Missing => "the request carries no signature: it did not come through the edge signer".into(),
         VerifyError::Malformed(m) => format!("{m}; a header not made by the edge signer, or damaged on the way"),
-        VerifyError::UnsupportedVersion => "a newer signer than this verifier: upgrade the authorizer".into(),
+        VerifyError::UnsupportedVersion(UnsupportedVersion::Unknown) => {
+            "a newer signer than this verifier: upgrade originsig".into()
+        }
+        VerifyError::UnsupportedVersion(_) => "a v1 signer (older than protocol v2): rebuild and deploy the edge \
+             bundle; this check applies the authorizer's default accept-v1 policy (unambiguous)"
+            .into(),
         VerifyError::UnknownKey => format!(
             "the key id is in none of AWSCURRENT/AWSPENDING/AWSPREVIOUS (known: {}): an edge signing with a key \
              that was rotated out (too-frequent rotations?) or with another deployment's key",
@@ -65,13 +79,42 @@ fn hint(error: &VerifyError, ring: &KeyRing) -> String {
 
 pub async fn run(args: VerifyArgs) -> Result<(), CliError> {
     let target = args.request.target()?;
-    let ring = with_store!(args.source.open(&args.region).await, store => usable_ring(store.location(), &stored_ring(&store).await?)?);
+    let ring = with_store!(args.source.open(&args.region).await?, store => usable_ring(store.location(), &stored_ring(&store).await?)?);
     let now = UnixSeconds::new(args.at.unwrap_or_else(now_unix));
     let freshness = Freshness {
         max_age_secs: args.max_age,
         max_future_secs: args.max_future,
     };
-    match verify_header_values([args.header.as_str()], &target, &ring, &freshness, now) {
+    let result = verify_header_values([args.header.as_str()], &target, &ring, &freshness, now);
+    let parsed = SignatureHeader::parse(&args.header).ok();
+    let canonical = parsed.as_ref().map(|header| {
+        CanonicalRequest {
+            version: header.version,
+            timestamp: header.timestamp,
+            key_id: &header.key_id,
+            target: &target,
+        }
+        .render()
+    });
+    if args.output.is_json() {
+        let (verified, error) = match &result {
+            Ok(verified) => (Some(verified), None),
+            Err(error) => (None, Some(error)),
+        };
+        super::output::print_json(&json!({
+            "decision": if verified.is_some() { "allow" } else { "deny" },
+            "keyId": parsed.as_ref().map(|h| h.key_id.to_string()),
+            "role": verified.map(|v| v.role.staging_label()),
+            "signedAt": parsed.as_ref().map(|h| h.timestamp.as_secs()),
+            "skewSeconds": verified.map(|v| v.skew_secs),
+            "reason": error.map(VerifyError::reason),
+            "error": error.map(ToString::to_string),
+            "hint": error.map(|e| hint(e, &ring)),
+            "canonical": canonical,
+        }));
+        return result.map(|_| ()).map_err(|_| CliError::Denied);
+    }
+    match result {
         Ok(verified) => {
             println!(
                 "allowed: key {} ({}), signed at {} ({}s {})",
@@ -86,16 +129,8 @@ pub async fn run(args: VerifyArgs) -> Result<(), CliError> {
         Err(error) => {
             println!("denied: {} — {error}", error.reason());
             println!("why: {}", hint(&error, &ring));
-            if let Ok(header) = SignatureHeader::parse(&args.header) {
-                let canonical = CanonicalRequest {
-                    timestamp: header.timestamp,
-                    key_id: &header.key_id,
-                    target: &target,
-                };
-                println!(
-                    "canonical string this verifier computed (\\n-separated):\n{}",
-                    canonical.render()
-                );
+            if let Some(canonical) = canonical {
+                println!("canonical string this verifier computed (\\n-separated):\n{canonical}");
             }
             Err(CliError::Denied)
         }

@@ -77,7 +77,9 @@ pub fn from_rest_request(event: &str) -> Result<RequestFacts<'static>, WrongEven
 }
 
 /// Decoded query pairs of a REST REQUEST event: `multiValueQueryStringParameters`, else
-/// `queryStringParameters`. Anything but strings is malformed.
+/// `queryStringParameters`. A value of another JSON type (not a list of strings, not a string)
+/// makes the event unreadable: nothing was percent-encoded wrongly, the event is not the
+/// documented shape.
 fn rest_query_pairs(event: &Value) -> Result<Vec<(String, String)>, Malformed> {
     let as_object = |name: &str| {
         event
@@ -88,11 +90,11 @@ fn rest_query_pairs(event: &Value) -> Result<Vec<(String, String)>, Malformed> {
     let mut pairs = Vec::new();
     if let Some(multi) = as_object("multiValueQueryStringParameters") {
         for (key, values) in multi {
-            let values = values.as_array().ok_or(Malformed::PercentEncoding)?;
+            let values = values.as_array().ok_or(Malformed::EventUnreadable)?;
             for value in values {
                 pairs.push((
                     key.clone(),
-                    value.as_str().ok_or(Malformed::PercentEncoding)?.to_owned(),
+                    value.as_str().ok_or(Malformed::EventUnreadable)?.to_owned(),
                 ));
             }
         }
@@ -100,7 +102,7 @@ fn rest_query_pairs(event: &Value) -> Result<Vec<(String, String)>, Malformed> {
         for (key, value) in single {
             pairs.push((
                 key.clone(),
-                value.as_str().ok_or(Malformed::PercentEncoding)?.to_owned(),
+                value.as_str().ok_or(Malformed::EventUnreadable)?.to_owned(),
             ));
         }
     }

@@ -1,7 +1,8 @@
 //! A key-ring file as a store (SPEC.md §7), for the local chain: the same roles as Secrets
 //! Manager's labels, plus bookkeeping members the core parser ignores (`pending_token`,
 //! `pending_created`, `current_token`, `promoted_at`). Written atomically (temporary file +
-//! rename) with mode 0600.
+//! rename), the file being mode 0600 after every write (even when a stale temporary file or the
+//! umask would say otherwise).
 //!
 //! Key members are kept as their JSON text in buffers that are wiped on drop, and the file is
 //! written by hand from them: a `serde_json::Value` would scatter copies of the keys in memory.
@@ -131,13 +132,26 @@ impl KeyFileStore {
         })
     }
 
+    /// Writes the whole file: a temporary file next to it, then a rename. The mode given at
+    /// `open` applies only when the file is created, so a temporary file left over from an
+    /// interrupted write (with whatever mode it had) is removed first, and the mode is set
+    /// again on the open handle before any key byte is written: the file is 0600 after every
+    /// write, whatever was there before.
     fn write(&self, file: &KeyFile) -> Result<(), StoreError> {
         let tmp = self.path.with_extension("tmp");
+        match std::fs::remove_file(&tmp) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(self.file_error(e)),
+            _ => {}
+        }
         let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
+        options.write(true).create_new(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
         let mut handle = options.open(&tmp).map_err(|e| self.file_error(e))?;
+        #[cfg(unix)]
+        handle
+            .set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))
+            .map_err(|e| self.file_error(e))?;
         handle
             .write_all(file.to_json().as_bytes())
             .and_then(|()| handle.sync_all())
@@ -251,6 +265,31 @@ mod tests {
         SigningKey::new(KeyId::new(id).unwrap(), vec![byte; 32]).unwrap()
     }
 
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn every_write_leaves_the_file_0600() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = std::env::temp_dir().join(format!("originsig-file-mode-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("keys.json");
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let store = KeyFileStore::new(path.clone());
+        store.create(&key("k1", 1), "").await.unwrap();
+        assert_eq!(mode(&path), 0o600);
+        // A world-readable temporary file left by an interrupted write, and a file made
+        // readable by hand: the next write makes both 0600 again.
+        let tmp = path.with_extension("tmp");
+        std::fs::write(&tmp, "stale").unwrap();
+        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o644)).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        store.put_pending("t1", &key("k2", 2)).await.unwrap();
+        assert_eq!(mode(&path), 0o600);
+        assert!(!tmp.exists());
+        store.promote("t1").await.unwrap();
+        assert_eq!(mode(&path), 0o600);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
     #[tokio::test]
     async fn a_malformed_optional_member_is_left_out_and_a_malformed_current_fails() {
         let dir = std::env::temp_dir().join(format!("originsig-file-store-{}", std::process::id()));
@@ -265,6 +304,14 @@ mod tests {
         let store = KeyFileStore::new(path.clone());
         let ring = store.read_ring().await.unwrap();
         assert_eq!(ring.entries().count(), 1);
+        // One rule: the core's key-ring parser reads the same file the same way.
+        let core = KeyRing::from_keyring_json(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let ids = |ring: &KeyRing| {
+            ring.entries()
+                .map(|(_, k)| k.id().to_string())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(ids(&core), ids(&ring));
         std::fs::write(&path, format!(r#"{{"format":"{KEYRING_FORMAT}","current":7}}"#)).unwrap();
         assert!(matches!(
             store.read_ring().await,
@@ -273,6 +320,7 @@ mod tests {
                 ..
             })
         ));
+        assert!(KeyRing::from_keyring_json(&std::fs::read_to_string(&path).unwrap()).is_err());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

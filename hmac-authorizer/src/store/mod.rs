@@ -177,25 +177,15 @@ pub fn ring_from_labels(
     pending: LabelValue,
     previous: LabelValue,
 ) -> Result<KeyRing, StoreError> {
-    let invalid = |label, problem| StoreError::Invalid {
-        what: location.to_owned(),
-        label,
-        problem,
-    };
-    let current = current
-        .ok_or_else(|| invalid("AWSCURRENT", KeyError::Shape("a version staged AWSCURRENT")))?
-        .map_err(|problem| invalid("AWSCURRENT", problem))?;
-    let optional = |role: KeyRole, value: LabelValue| match value {
-        Some(Err(problem)) => {
-            tracing::warn!(store = location, label = role.staging_label(), problem = %problem, "leaving a malformed key version out of the ring");
-            None
-        }
-        other => other.and_then(Result::ok),
-    };
-    KeyRing::new(
-        current,
-        optional(KeyRole::Pending, pending),
-        optional(KeyRole::Previous, previous),
-    )
-    .map_err(|problem| invalid("the key ring", problem))
+    // The rule itself lives in the core, shared with `KeyRing::from_keyring_json`.
+    let labelled =
+        KeyRing::from_labels(current, pending, previous).map_err(|refused| StoreError::Invalid {
+            what: location.to_owned(),
+            label: refused.role.map_or("the key ring", KeyRole::staging_label),
+            problem: refused.problem,
+        })?;
+    for (role, problem) in &labelled.left_out {
+        tracing::warn!(store = location, label = role.staging_label(), problem = %problem, "leaving a malformed key version out of the ring");
+    }
+    Ok(labelled.ring)
 }

@@ -46,7 +46,7 @@ const REPO = path.resolve(__dirname, "..", "..", "..", "..");
 export const TIMING: Record<string, number> = JSON.parse(
   fs.readFileSync(path.join(REPO, "infra", "timing.json"), "utf8"),
 );
-/** The signature header (shared/src/header.rs HEADER_NAME; test.ts holds them equal). */
+/** The signature header (shared/src/header.rs HEADER_NAME; infra/cdk/test/originsig.test.ts holds them equal). */
 export const HEADER_NAME = "x-originsig";
 /** The tag the rotator records promotions in (hmac-authorizer/src/store/secrets_manager.rs). */
 export const PROMOTED_AT_TAG = "originsig:promoted-at";

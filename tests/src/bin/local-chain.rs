@@ -1,7 +1,8 @@
 //! `local-chain`: the whole originsig chain on 127.0.0.1 with no AWS account — the README's
 //! main command (`tests/local-chain.sh` builds what it needs, then runs this).
 //!
-//! viewer → edge emulator (CloudFront + the real Lambda@Edge bundle under Node)
+//! viewer → edge emulator (CloudFront + the real Lambda@Edge bundle under Node, or with
+//!          `--edge cloudfront-function` the real CloudFront Function under njs)
 //!        → gateway emulator (HTTP API + the real authorizer binary) → demo backend or --upstream
 
 // Printing the URLs and curl lines is this program's job.
@@ -9,10 +10,14 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use clap::Parser;
+use clap::{Parser, ValueEnum};
 use originsig_tests::chain::{binary, ChainKeys, ChainOptions, LocalChain};
+use originsig_tests::edge::{
+    start_function_edge, FunctionConfig, FunctionEngine, InMemoryKeyValueStore, OriginConfig, ViewerFunction,
+};
 use originsig_tests::moto::MotoServer;
 use originsig_tests::repo;
 
@@ -41,6 +46,19 @@ struct Args {
     /// Do not print the components' logs.
     #[arg(long)]
     quiet: bool,
+    /// Which signer runs at the edge.
+    #[arg(long, value_enum, default_value_t = EdgeKind::LambdaEdge)]
+    edge: EdgeKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum EdgeKind {
+    /// An origin-request Lambda@Edge function (the bundle under Node), keys from the key file or
+    /// Secrets Manager.
+    LambdaEdge,
+    /// A viewer-request CloudFront Function (runtime 2.0, under njs) reading its key from a
+    /// KeyValueStore, here an in-memory one holding the key file's current key.
+    CloudfrontFunction,
 }
 
 fn originsig(args: &[&str], env: &[(&'static str, String)]) -> Result<String, String> {
@@ -61,6 +79,13 @@ fn originsig(args: &[&str], env: &[(&'static str, String)]) -> Result<String, St
 }
 
 async fn run(args: Args) -> Result<(), String> {
+    if args.edge == EdgeKind::CloudfrontFunction && args.secrets_manager {
+        return Err(
+            "--edge cloudfront-function reads its key from a KeyValueStore, filled here from a key file: \
+                    use it without --secrets-manager"
+                .to_owned(),
+        );
+    }
     let mut moto = None;
     let (keys, source_args, env): (ChainKeys, Vec<String>, Vec<(&'static str, String)>) =
         if args.secrets_manager {
@@ -91,12 +116,27 @@ async fn run(args: Args) -> Result<(), String> {
                 Vec::new(),
             )
         };
+    let key_file = match &keys {
+        ChainKeys::File(path) => Some(path.clone()),
+        ChainKeys::SecretsManager { .. } => None,
+    };
     let mut options = ChainOptions::new("demo", keys);
-    options.edge_port = args.edge_port;
+    // With a CloudFront Function, the function's edge takes the edge port (the chain's
+    // Lambda@Edge edge still runs, on a port of its own, unused).
+    options.edge_port = match args.edge {
+        EdgeKind::LambdaEdge => args.edge_port,
+        EdgeKind::CloudfrontFunction => 0,
+    };
     options.gateway_port = args.gateway_port;
     options.upstream = args.upstream.clone();
     options.echo_logs = !args.quiet;
     let chain = LocalChain::start(options).await?;
+    let edge_url = match (args.edge, key_file) {
+        (EdgeKind::CloudfrontFunction, Some(path)) => {
+            start_cloudfront_function(&chain, &path, args.edge_port, !args.quiet).await?
+        }
+        _ => chain.edge_url.clone(),
+    };
 
     let domain = chain.options.origin_domain.clone();
     let now = SystemTime::now()
@@ -114,24 +154,26 @@ async fn run(args: Args) -> Result<(), String> {
     let replayed = originsig(&sign_args.iter().map(String::as_str).collect::<Vec<_>>(), &env)?;
 
     println!("originsig local chain is up (Ctrl-C stops it)");
-    println!(
-        "  edge (CloudFront):   {}   -> origin {domain}, origin path /prod",
-        chain.edge_url
-    );
+    let edge_kind = match args.edge {
+        EdgeKind::LambdaEdge => "Lambda@Edge",
+        EdgeKind::CloudfrontFunction => "CloudFront Function",
+    };
+    println!("  edge (CloudFront + {edge_kind}):   {edge_url}   -> origin {domain}, origin path /prod");
     println!("  direct (API GW):     {}/prod", chain.gateway_url);
     match &moto {
         Some(server) => println!(
             "  keys:                Secrets Manager originsig/local on moto at {}",
             server.endpoint()
         ),
+        None if args.edge == EdgeKind::CloudfrontFunction => println!(
+            "  keys:                the key file's current key, in the function's KeyValueStore (item {})",
+            FunctionConfig::DEFAULT_KVS_KEY
+        ),
         None => println!("  keys:                key file embedded in the edge bundle"),
     }
     println!();
     println!("  # through the edge: 200, signed on the way");
-    println!(
-        "  curl -i {}/hello -H 'Authorization: Bearer my-token'",
-        chain.edge_url
-    );
+    println!("  curl -i {edge_url}/hello -H 'Authorization: Bearer my-token'");
     println!("  # direct to the API, no signature: 401 (API Gateway refuses before any Lambda runs)");
     println!("  curl -i {}/prod/hello", chain.gateway_url);
     println!(
@@ -148,6 +190,76 @@ async fn run(args: Args) -> Result<(), String> {
     chain.stop().await;
     drop(moto);
     Ok(())
+}
+
+/// The key file's current key as the KeyValueStore holds it (SPEC.md §7's secret value).
+fn current_key(key_file: &std::path::Path) -> Result<String, String> {
+    let ring: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(key_file).map_err(|e| format!("{}: {e}", key_file.display()))?,
+    )
+    .map_err(|e| format!("{}: {e}", key_file.display()))?;
+    // A key-ring file holds the secret value of each role; a secret-value file is one.
+    let current = ring.get("current").filter(|c| c.is_object()).unwrap_or(&ring);
+    Ok(current.to_string())
+}
+
+/// Builds the CloudFront Function for the chain's origin, stores the key file's current key in
+/// an in-memory KeyValueStore and serves the function's edge on `port`. Returns its URL.
+async fn start_cloudfront_function(
+    chain: &LocalChain,
+    key_file: &std::path::Path,
+    port: u16,
+    echo: bool,
+) -> Result<String, String> {
+    let kvs = Arc::new(InMemoryKeyValueStore::default());
+    kvs.put(FunctionConfig::DEFAULT_KVS_KEY, &current_key(key_file)?);
+    // The rotation publishes the new current key to the store after a promotion; here the key
+    // file is the secret, so a rotation (`originsig rotate --key-file …`) is published by
+    // copying its current key into the store once a second.
+    {
+        let (kvs, key_file) = (Arc::clone(&kvs), key_file.to_path_buf());
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                if let Ok(current) = current_key(&key_file) {
+                    kvs.put(FunctionConfig::DEFAULT_KVS_KEY, &current);
+                }
+            }
+        });
+    }
+    let config = FunctionConfig::new(&chain.options.origin_domain, &chain.options.origin_path);
+    let function = ViewerFunction::build(
+        &repo::root().join("target/local-chain/cloudfront-function"),
+        &config,
+        FunctionEngine::Njs,
+        kvs,
+    )?;
+    if echo {
+        let logs = Arc::clone(&function.logs);
+        tokio::spawn(async move {
+            let mut shown = 0;
+            loop {
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                let lines: Vec<String> = logs
+                    .lock()
+                    .map(|l| l.iter().skip(shown).cloned().collect())
+                    .unwrap_or_default();
+                for line in &lines {
+                    eprintln!("[cloudfront-function] {line}");
+                }
+                shown += lines.len();
+            }
+        });
+    }
+    let origin = OriginConfig {
+        domain_name: chain.options.origin_domain.clone(),
+        path: chain.options.origin_path.clone(),
+        port: chain.gateway_port,
+    };
+    let bound = start_function_edge(port, origin, function)
+        .await
+        .map_err(|e| format!("CloudFront Function edge on 127.0.0.1:{port}: {e}"))?;
+    Ok(format!("http://127.0.0.1:{bound}"))
 }
 
 #[tokio::main]
