@@ -1,7 +1,8 @@
 //! The docs against the real CLI: every `originsig …` command line in README.md (and the other
 //! top-level documents) and `docs/**/*.md` is parsed by the clap definitions the binary uses (`Cli::try_parse_from`), so
-//! an unknown subcommand or flag, a flag given to the wrong subcommand, or a missing required
-//! flag fails this test instead of a reader. Placeholders (`<SecretArn>`, `…`) are values. Also:
+//! an unknown subcommand or flag, a flag given to the wrong subcommand, a missing required
+//! flag, or a subcommand that reads keys shown without its key source fails this test instead of
+//! a reader. Placeholders (`<SecretArn>`, `…`) are values. Also:
 //! the table of flags and the subcommands that take them (docs/reference/configuration.md) is
 //! the clap definitions' truth.
 
