@@ -1,7 +1,8 @@
 //! The docs against the real CLI: every `originsig …` command line in README.md (and the other
 //! top-level documents) and `docs/**/*.md` is parsed by the clap definitions the binary uses (`Cli::try_parse_from`), so
-//! an unknown subcommand or flag, a flag given to the wrong subcommand, or a missing required
-//! flag fails this test instead of a reader. Placeholders (`<SecretArn>`, `…`) are values. Also:
+//! an unknown subcommand or flag, a flag given to the wrong subcommand, a missing required
+//! flag, or a subcommand that reads keys shown without its key source fails this test instead of
+//! a reader. Placeholders (`<SecretArn>`, `…`) are values. Also:
 //! the table of flags and the subcommands that take them (docs/reference/configuration.md) is
 //! the clap definitions' truth.
 
@@ -286,7 +287,7 @@ fn refusal(args: &[String]) -> Option<String> {
         return None;
     }
     match Cli::try_parse_from(args) {
-        Ok(_) => None,
+        Ok(_) => missing_key_source(args),
         Err(error) => match error.kind() {
             ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => None,
             // `--wait <SECS>`: a placeholder where the real value is typed.
@@ -299,6 +300,36 @@ fn refusal(args: &[String]) -> Option<String> {
             _ => Some(error.render().to_string().lines().next().unwrap_or("").to_owned()),
         },
     }
+}
+
+/// The key-source flags are optional to clap (an environment variable may stand for them:
+/// `KeySourceArgs::source` decides at run time), but a documented command is run as shown, so a
+/// subcommand that reads keys needs `--secret-id` or `--key-file` on the line.
+fn missing_key_source(args: &[String]) -> Option<String> {
+    let mut command = Cli::command();
+    let mut path = Vec::new();
+    for arg in args.iter().skip(1) {
+        if !command.has_subcommands() {
+            break;
+        }
+        if let Some(sub) = command.find_subcommand(arg).cloned() {
+            path.push(arg.as_str());
+            command = sub;
+        }
+    }
+    let reads_keys = command.get_arguments().any(|a| a.get_long() == Some("secret-id"));
+    let named = args.iter().any(|a| {
+        ["--secret-id", "--key-file"]
+            .iter()
+            .any(|flag| a == flag || a.starts_with(&format!("{flag}=")))
+    });
+    (reads_keys && !named).then(|| {
+        format!(
+            "error: no key source: `originsig {}` needs --secret-id or --key-file on the line \
+             (without one it exits 2 unless ORIGINSIG_SECRET_ID or ORIGINSIG_KEY_FILE is set)",
+            path.join(" ")
+        )
+    })
 }
 
 fn all_commands() -> Vec<Found> {
