@@ -73,6 +73,14 @@ step "CDK construct (infra/cdk): aws-cdk-lib assertions, cdk synth of the exampl
 .venv/bin/cfn-lint --ignore-checks W3005 -- "$tmp"/cdk/*/*.template.json
 .venv/bin/checkov -d "$tmp/cdk" --framework cloudformation --quiet --compact --skip-download
 
+# journey (issues 21, 23): IAM through parliament, then README's "Protect your API" quickstart run as
+# written in a clean copy (tests/tests/journey.rs). Cost: ~20 s for the IAM checks (translate and
+# synth outputs reused); the journey builds the edge bundle and runs the local chain and moto, ~1 min
+# once target/ is warm (ORIGINSIG_JOURNEY_FULL_BUILD=1 adds the arm64 cross-compile: minutes).
+step "journey: operator and template IAM policies (parliament), the README quickstart end to end"
+ORIGINSIG_TRANSLATED_DIR="$tmp/translated" ORIGINSIG_CDK_OUT="$tmp/cdk" .venv/bin/python -m unittest infra/test_iam.py
+cargo test -p originsig-tests --locked --test journey -- --ignored
+
 step "benchmark smoke (one short pass; the full run is tests/bench/run.sh)"
 BENCH_QUICK=1 tests/bench/run.sh
 
