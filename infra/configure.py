@@ -252,7 +252,7 @@ def offline_problems(args):
 
 def not_checked(args, api, edge):
     kind = "REST" if api["RestApiId"] else "HTTP"
-    lines = [f"that API {args.api_id} exists in {args.region} and is a {kind} API"]
+    lines = [f"that API {args.api_id} exists in {args.region} and is {'an HTTP' if kind == 'HTTP' else 'a REST'} API"]
     if api["ApiCustomDomain"]:
         lines.append(f"that {api['ApiCustomDomain']} is a regional custom domain mapping "
                      f"{api['OriginPath'] or '(no path)'} to that API (then run `originsig doctor` once: docs/your-api.md)")
