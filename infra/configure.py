@@ -112,7 +112,7 @@ def ask(args, stdin=sys.stdin, stdout=sys.stderr):
             stdout.flush()
             args.mapping_path = stdin.readline().strip()
             continue
-        setattr(args, attribute, answer)
+        setattr(args, attribute, answer.lower() if attribute == "api_kind" else answer)
     return args
 
 
@@ -129,6 +129,8 @@ def require(args):
     if len(args.replica_region) > 2:
         raise Usage("--replica-region: at most 2")
     kind = args.api_kind or "http"
+    if kind not in ("http", "rest"):
+        raise Usage(f"API kind {kind!r}: http or rest")
     if kind == "rest" and (args.stage in (None, "$default")) and args.custom_domain is None:
         raise Usage("a REST API has no $default stage: give --stage NAME (or --custom-domain)")
 

@@ -677,13 +677,17 @@ class Configure(unittest.TestCase):
         import configure
 
         args = configure.parser().parse_args(["--env", "shop"])
-        answers = io.StringIO("a1b2c3d4e5\n\neu-west-1\nprod\nE1EXAMPLE2ABCD\n\n")
+        answers = io.StringIO("a1b2c3d4e5\nHTTP\neu-west-1\nprod\nE1EXAMPLE2ABCD\n\n")
         configure.ask(args, answers, io.StringIO())
         self.assertEqual((args.api_id, args.api_kind, args.region, args.stage, args.existing_distribution, args.alarm_topic_arn),
                          ("a1b2c3d4e5", "http", "eu-west-1", "prod", "E1EXAMPLE2ABCD", ""))
         configure.require(args)
         api, edge = configure.parameters(args)
         self.assertEqual((api["OriginPath"], edge["ExistingDistributionId"]), ("/prod", "E1EXAMPLE2ABCD"))
+        self.assertEqual((api["HttpApiId"], api["RestApiId"]), ("a1b2c3d4e5", ""))
+        args.api_kind = "graphql"
+        with self.assertRaises(configure.Usage):
+            configure.require(args)
 
     def test_any_python3_runs_it(self):
         # Step 1 of the README runs before .venv-sam exists: a Python without the SAM CLI re-runs
