@@ -70,6 +70,9 @@ def parser():
     p.add_argument("--secret-name", help="the key secret's name, created by the stack (default: originsig/ENV)")
     p.add_argument("--replica-region", action="append", default=[], metavar="REGION",
                    help="replicate the secret there (at most 2; repeat the flag), e.g. us-east-1 near North American edges")
+    p.add_argument("--health-path", default=None, metavar="PATH",
+                   help="a GET route of your API behind the authorizer, e.g. /health: the scheduled rotator checks "
+                        "a new key there (RotatorCheckPath, where the template has it)")
     p.add_argument("--test-url", default=None,
                    help="an https URL through CloudFront the rotator calls after staging a key (RotatorTestUrl)")
     p.add_argument("--config-file", default=str(INFRA / "samconfig.toml"), help="default: infra/samconfig.toml")
@@ -154,6 +157,7 @@ def parameters(args):
         "OriginPath": origin_path,
         "RotatorTestUrl": args.test_url or "",
         "AlarmTopicArn": args.alarm_topic_arn or "",
+        "RotatorCheckPath": args.health_path or "",
     }
     edge = {
         "ExistingDistributionId": args.existing_distribution or "",

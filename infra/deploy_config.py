@@ -96,11 +96,57 @@ def section(env, path=None):
     return received
 
 
-def template_parameters(template_file):
+def template(template_file):
     from samtranslator.yaml_helper import yaml_parse
 
     with open(INFRA / template_file, encoding="utf-8") as f:  # absolute after SAM's parsing
-        return yaml_parse(f.read())["Parameters"]
+        return yaml_parse(f.read())
+
+
+def template_parameters(template_file):
+    return template(template_file)["Parameters"]
+
+
+class Unknown(Exception):
+    """A rule function this offline check does not evaluate: CloudFormation still will."""
+
+
+def rule_value(expression, values):
+    """A CloudFormation Rules expression over parameter values (the functions Rules allow that
+    compare plain strings; anything else is left to CloudFormation)."""
+    if isinstance(expression, (str, int, float)):
+        return str(expression)
+    if not isinstance(expression, dict) or len(expression) != 1:
+        raise Unknown(expression)
+    (function, argument), = expression.items()
+    if function == "Ref":
+        if argument not in values:
+            raise Unknown(argument)
+        return values[argument]
+    if function == "Fn::Equals":
+        return rule_value(argument[0], values) == rule_value(argument[1], values)
+    if function == "Fn::Not":
+        return not rule_value(argument[0], values)
+    if function == "Fn::And":
+        return all(rule_value(a, values) for a in argument)
+    if function == "Fn::Or":
+        return any(rule_value(a, values) for a in argument)
+    raise Unknown(expression)
+
+
+def rule_problems(rules, values):
+    """The template's Rules as CloudFormation evaluates them before creating anything."""
+    problems = []
+    for name, rule in (rules or {}).items():
+        try:
+            if "RuleCondition" in rule and not rule_value(rule["RuleCondition"], values):
+                continue
+            for assertion in rule.get("Assertions", []):
+                if not rule_value(assertion["Assert"], values):
+                    problems.append(f"rule {name}: {assertion.get('AssertDescription', 'fails')}")
+        except Unknown:
+            continue
+    return problems
 
 
 def check_value(name, spec, value):
@@ -125,7 +171,8 @@ def effective(env, provided=()):
     """ENV's parameters: the template's defaults, overridden by samconfig.toml. `provided` names
     parameters filled later (from the API-region stack's outputs): neither required nor allowed here."""
     options = section(env)
-    spec = template_parameters(options["template_file"])
+    whole = template(options["template_file"])
+    spec = whole["Parameters"]
     overrides = options["parameter_overrides"]
     problems = []
     for name in overrides:
@@ -147,6 +194,8 @@ def effective(env, provided=()):
         problem = check_value(name, parameter, values[name])
         if problem:
             problems.append(problem)
+    # A rule naming a value filled later (`provided`) is left to CloudFormation.
+    problems += rule_problems(whole.get("Rules"), dict(values, **{"AWS::Region": options["region"]}))
     if problems:
         raise ConfigProblem(f"[{env}.deploy.parameters]:\n  " + "\n  ".join(problems))
     return options, values

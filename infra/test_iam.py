@@ -148,6 +148,16 @@ class OperatorPolicies(unittest.TestCase):
                 action, resource = action_of(service, op)
                 self.assertTrue(allows(document, action, resource), f"infra/iam/{name} does not allow {action} on {resource} ({op})")
 
+    def test_rotate_may_write_exactly_the_tags_the_code_writes(self):
+        # The store's tag keys (`pub const *_TAG`): each must be allowed; TagResource stays limited to them.
+        with open(os.path.join(ROOT, "hmac-authorizer", "src", "store", "secrets_manager.rs"), encoding="utf-8") as f:
+            written = set(re.findall(r'pub const \w+_TAG: &str = "([^"]+)";', f.read()))
+        self.assertIn("originsig:promoted-at", written)
+        (tagging,) = [s for s in operator_policy("rotate.json")["Statement"] if "secretsmanager:TagResource" in as_list(s["Action"])]
+        allowed = set(tagging["Condition"]["ForAllValues:StringEquals"]["aws:TagKeys"])
+        self.assertLessEqual(written, allowed, "infra/iam/rotate.json must allow every tag key the code writes")
+        self.assertTrue(all(key.startswith("originsig:") for key in allowed), allowed)
+
     def test_read_only_means_read_only(self):
         for name in ("read-only.json", "routes-audit.json", "kms-read.json"):
             for statement in operator_policy(name)["Statement"]:

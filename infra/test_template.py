@@ -230,6 +230,9 @@ class DeployConfiguration(unittest.TestCase):
                 ("AuthorizerCacheTtlSeconds = 300", "AuthorizerCacheTtlSeconds = 900", "above the maximum 850"),
                 ('OriginRequestPolicy = "AllViewerExceptHostHeader"', 'OriginRequestPolicy = "Nope"', "not one of"),
                 ('EdgeCacheTtlSeconds = 300\nGatewayPathPrefix', 'EdgeCacheTtlSeconds = 300\nSecretName = "x"\nGatewayPathPrefix', "comes from the API-region stack"),
+                # The templates' Rules, evaluated offline as CloudFormation would before creating anything.
+                ('Aliases = ""', 'Aliases = "api.example.com"', "Aliases need CertificateArn"),
+                ('ReplicaRegion2 = ""', 'ReplicaRegion2 = "ap-southeast-2"', "Fill ReplicaRegion1 before ReplicaRegion2"),
             ]:
                 with open(path, "w", encoding="utf-8") as f:
                     f.write(text.replace(old, new, 1))
@@ -580,7 +583,7 @@ class Scripts(unittest.TestCase):
 class Configure(unittest.TestCase):
     """Issue 21.1: infra/configure.py writes and checks an environment for your API, offline."""
 
-    ANSWERS = ["--env", "shop", "--api-id", "a1b2c3d4e5", "--region", "eu-west-1", "--stage", "prod",
+    ANSWERS = ["--env", "shop", "--api-id", "a1b2c3d4e5", "--region", "eu-west-1", "--stage", "prod", "--health-path", "/health",
                "--existing-distribution", "E1EXAMPLE2ABCD", "--alarm-topic-arn", "arn:aws:sns:eu-west-1:123456789012:ops"]
 
     def configure(self, folder, *args, stdin=None):
