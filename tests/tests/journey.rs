@@ -78,7 +78,7 @@ fn readme_commands() -> Vec<String> {
 }
 
 /// `target/journey/checkout`: every file git knows (tracked or new, not ignored), as a clone has.
-fn clean_copy() -> PathBuf {
+fn clean_copy(full_build: bool) -> PathBuf {
     let root = repo::root();
     let checkout = root.join("target/journey/checkout");
     if checkout.exists() {
@@ -101,17 +101,24 @@ fn clean_copy() -> PathBuf {
         std::fs::copy(&from, &to).unwrap();
     }
     // First-run installs and build caches, linked (not what this test is about). Never
-    // target/debug: `cargo test` holds its lock while this runs.
+    // target/debug: `cargo test` holds its lock while this runs. target/release only for the full
+    // build: otherwise the checkout's target/release/originsig is a copy of the debug CLI, which
+    // must not land in this repository's target/release.
     for link in [".venv-sam", ".venv", "node_modules"] {
         std::os::unix::fs::symlink(root.join(link), checkout.join(link)).unwrap();
     }
     std::fs::create_dir_all(checkout.join("target")).unwrap();
-    for dir in [
-        "wasm",
-        "wasm32-unknown-unknown",
-        "release",
-        "aarch64-unknown-linux-gnu",
-    ] {
+    let linked: &[&str] = if full_build {
+        &[
+            "wasm",
+            "wasm32-unknown-unknown",
+            "release",
+            "aarch64-unknown-linux-gnu",
+        ]
+    } else {
+        &["wasm", "wasm32-unknown-unknown"]
+    };
+    for dir in linked {
         std::fs::create_dir_all(root.join("target").join(dir)).unwrap();
         std::os::unix::fs::symlink(root.join("target").join(dir), checkout.join("target").join(dir)).unwrap();
     }
@@ -188,7 +195,8 @@ fn sam_calls(log: &Path) -> Vec<Value> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_readme_quickstart_protects_an_http_api_in_eu_west_1_behind_your_distribution() {
     let commands = readme_commands();
-    let checkout = clean_copy();
+    let full_build = std::env::var_os("ORIGINSIG_JOURNEY_FULL_BUILD").is_some();
+    let checkout = clean_copy(full_build);
     let root = repo::root();
 
     // What exists before the user starts: their API in eu-west-1 (moto), and — standing in for
@@ -327,7 +335,6 @@ async fn the_readme_quickstart_protects_an_http_api_in_eu_west_1_behind_your_dis
         ("<DirectApiUrl>", direct_url.clone()),
     ]);
 
-    let full_build = std::env::var_os("ORIGINSIG_JOURNEY_FULL_BUILD").is_some();
     for line in steps {
         let mut line = line.clone();
         for (placeholder, value) in &placeholders {
@@ -344,6 +351,7 @@ async fn the_readme_quickstart_protects_an_http_api_in_eu_west_1_behind_your_dis
                  workspace's debug build"
             );
             line.push_str(" edge");
+            std::fs::create_dir_all(checkout.join("target/release")).unwrap();
             let cli = checkout.join("target/release/originsig");
             let _ = std::fs::remove_file(&cli);
             std::fs::copy(binary("originsig").unwrap(), &cli).unwrap();
