@@ -310,6 +310,8 @@ def run(argv, stdin=sys.stdin):
         shutil.copyfile(candidate, path)
     shown = os.path.relpath(path)
     print(f"{shown}: wrote [{args.env}] and [{args.env}-edge]; every value checked against its template by SAM CLI's parser")
+    if args.health_path and "RotatorCheckPath" not in deploy_config.template_parameters("api-region.yaml"):
+        print("note: --health-path ignored: infra/api-region.yaml has no RotatorCheckPath parameter")
     print("not checked (only AWS knows):")
     for line in not_checked(args, api, edge):
         print(f"  - {line}")
