@@ -9,13 +9,16 @@ values, so the bundle, the two stacks and the rotator cannot disagree.
     deploy_config.py check [ENV ...]                  every parameter against its template (default: all)
     deploy_config.py stack ENV                        "<stack name> <region>" of ENV's section
     deploy_config.py bundle-args ENV                  edge-signer/bundle.py arguments, one per line
+    deploy_config.py parameter ENV NAME               one parameter's value (samconfig.toml or the template's default)
+    deploy_config.py next-steps ENV API_OUTPUTS EDGE_OUTPUTS   after a deploy: the commands left to run, with
+                                                      this deployment's values (both stacks' outputs as JSON)
     deploy_config.py edge-parameters ENV OUTPUTS OUT  write the edge stack's parameters (OUT.yaml) from ENV-edge
                                                       and the API-region stack's outputs (`sam list
                                                       stack-outputs --output json`), after checking that
                                                       the built bundle has the same values
 
-Run it with the SAM CLI's Python (.venv-sam/bin/python; infra/build.sh installs it). Exit 2 and a
-message naming the section and parameter on any problem.
+Run it with any python3: without the SAM CLI it installs .venv-sam and runs again with its Python
+(infra/sam_python.py). Exit 2 and a message naming the section and parameter on any problem.
 """
 
 import inspect
@@ -25,7 +28,7 @@ import re
 import sys
 from pathlib import Path
 
-from samtranslator.yaml_helper import yaml_parse
+import sam_python
 
 INFRA = Path(__file__).resolve().parent
 ROOT = INFRA.parent
@@ -40,6 +43,9 @@ FROM_API_STACK = ("SecretName", "SecretRegion", "ReplicaRegion1", "ReplicaRegion
 OPTIONAL_OUTPUTS = ("ReplicaRegion1", "ReplicaRegion2", "KmsKeyArn", "OriginPath")
 # The GatewayPathPrefix value meaning "the origin path" (bundle.py's default, no option).
 ORIGIN_PATH_PREFIX = "(origin path)"
+# The API kind is not a parameter of its own: it is which id the API-region section sets (RestApiId
+# or HttpApiId), and the stack outputs it as ApiKind (absent from stacks older than RestApiId).
+HTTP_API, REST_API = "http_api", "rest_api"
 
 
 class ConfigProblem(Exception):
@@ -90,9 +96,57 @@ def section(env, path=None):
     return received
 
 
-def template_parameters(template_file):
+def template(template_file):
+    from samtranslator.yaml_helper import yaml_parse
+
     with open(INFRA / template_file, encoding="utf-8") as f:  # absolute after SAM's parsing
-        return yaml_parse(f.read())["Parameters"]
+        return yaml_parse(f.read())
+
+
+def template_parameters(template_file):
+    return template(template_file)["Parameters"]
+
+
+class Unknown(Exception):
+    """A rule function this offline check does not evaluate: CloudFormation still will."""
+
+
+def rule_value(expression, values):
+    """A CloudFormation Rules expression over parameter values (the functions Rules allow that
+    compare plain strings; anything else is left to CloudFormation)."""
+    if isinstance(expression, (str, int, float)):
+        return str(expression)
+    if not isinstance(expression, dict) or len(expression) != 1:
+        raise Unknown(expression)
+    (function, argument), = expression.items()
+    if function == "Ref":
+        if argument not in values:
+            raise Unknown(argument)
+        return values[argument]
+    if function == "Fn::Equals":
+        return rule_value(argument[0], values) == rule_value(argument[1], values)
+    if function == "Fn::Not":
+        return not rule_value(argument[0], values)
+    if function == "Fn::And":
+        return all(rule_value(a, values) for a in argument)
+    if function == "Fn::Or":
+        return any(rule_value(a, values) for a in argument)
+    raise Unknown(expression)
+
+
+def rule_problems(rules, values):
+    """The template's Rules as CloudFormation evaluates them before creating anything."""
+    problems = []
+    for name, rule in (rules or {}).items():
+        try:
+            if "RuleCondition" in rule and not rule_value(rule["RuleCondition"], values):
+                continue
+            for assertion in rule.get("Assertions", []):
+                if not rule_value(assertion["Assert"], values):
+                    problems.append(f"rule {name}: {assertion.get('AssertDescription', 'fails')}")
+        except Unknown:
+            continue
+    return problems
 
 
 def check_value(name, spec, value):
@@ -117,7 +171,8 @@ def effective(env, provided=()):
     """ENV's parameters: the template's defaults, overridden by samconfig.toml. `provided` names
     parameters filled later (from the API-region stack's outputs): neither required nor allowed here."""
     options = section(env)
-    spec = template_parameters(options["template_file"])
+    whole = template(options["template_file"])
+    spec = whole["Parameters"]
     overrides = options["parameter_overrides"]
     problems = []
     for name in overrides:
@@ -139,6 +194,8 @@ def effective(env, provided=()):
         problem = check_value(name, parameter, values[name])
         if problem:
             problems.append(problem)
+    # A rule naming a value filled later (`provided`) is left to CloudFormation.
+    problems += rule_problems(whole.get("Rules"), dict(values, **{"AWS::Region": options["region"]}))
     if problems:
         raise ConfigProblem(f"[{env}.deploy.parameters]:\n  " + "\n  ".join(problems))
     return options, values
@@ -156,6 +213,7 @@ def bundle_parameters(env):
         "EdgeMaxStaleSeconds": api["EdgeMaxStaleSeconds"],
         "EdgeCacheTtlSeconds": edge["EdgeCacheTtlSeconds"],
         "GatewayPathPrefix": edge["GatewayPathPrefix"],
+        "ApiKind": REST_API if api.get("RestApiId") else HTTP_API,
     }
 
 
@@ -163,7 +221,7 @@ def bundle_args(parameters):
     replicas = ",".join(r for r in (parameters["ReplicaRegion1"], parameters["ReplicaRegion2"]) if r)
     args = ["--secret-id", parameters["SecretName"], "--region", parameters["SecretRegion"],
             "--replica-regions", replicas, "--cache-ttl", parameters["EdgeCacheTtlSeconds"],
-            "--max-stale", parameters["EdgeMaxStaleSeconds"]]
+            "--max-stale", parameters["EdgeMaxStaleSeconds"], "--api-kind", parameters["ApiKind"]]
     if parameters["GatewayPathPrefix"] != ORIGIN_PATH_PREFIX:
         args += ["--gateway-path-prefix", parameters["GatewayPathPrefix"]]
     return args
@@ -178,7 +236,7 @@ def bundle_mismatches(parameters, config):
         "cacheTtlSeconds": int(parameters["EdgeCacheTtlSeconds"]),
         "maxStaleSeconds": int(parameters["EdgeMaxStaleSeconds"]),
         "gatewayPathPrefix": None if parameters["GatewayPathPrefix"] == ORIGIN_PATH_PREFIX else parameters["GatewayPathPrefix"],
-        "apiKind": "http_api",
+        "apiKind": parameters["ApiKind"],
     }
     return [f"{key}: bundle has {config.get(key)!r}, the stacks {value!r}"
             for key, value in expected.items() if config.get(key) != value]
@@ -194,12 +252,45 @@ def edge_parameters(env, outputs):
     if missing:
         raise ConfigProblem(f"the API-region stack has no output {', '.join(missing)}: deploy it first (infra/deploy.sh {env})")
     parameters = dict(edge, **{name: by_key[name] for name in FROM_API_STACK})
+    deployed = dict(parameters, ApiKind=by_key.get("ApiKind", HTTP_API))
     expected = bundle_parameters(env)
-    drift = [f"{k}: samconfig.toml says {v!r}, the deployed API-region stack {parameters[k]!r}"
-             for k, v in expected.items() if parameters[k] != v]
+    drift = [f"{k}: samconfig.toml says {v!r}, the deployed API-region stack {deployed[k]!r}"
+             for k, v in expected.items() if deployed[k] != v]
     if drift:
         raise ConfigProblem("the API-region stack does not match samconfig.toml:\n  " + "\n  ".join(drift))
     return parameters
+
+
+CLI = "target/release/originsig"  # infra/build.sh builds it
+
+
+def next_steps(env, api_outputs, edge_outputs):
+    """What is left after infra/deploy.sh ENV, as commands with this deployment's values."""
+    api_options, api = effective(env)
+    _, edge = effective(env + EDGE_SUFFIX, FROM_API_STACK)
+    out = {o["OutputKey"]: o.get("OutputValue", "") for o in list(api_outputs) + list(edge_outputs)}
+    region = api_options["region"]
+    secret = out.get("SecretArn", api["SecretName"])
+    lines = ["next steps (docs/your-api.md):"]
+    if api["HttpApiId"]:
+        lines.append(f"  {CLI} routes attach --region {region} --api-id {api['HttpApiId']} --authorizer-id {out.get('AuthorizerId', '<AuthorizerId>')}")
+    elif api.get("RestApiId"):
+        lines.append(f"  attach the authorizer {out.get('AuthorizerId', '<AuthorizerId>')} (CUSTOM) to every method of REST API "
+                     f"{api['RestApiId']}, then deploy its stage (docs/your-api.md, \"A REST API\")")
+    if edge["ExistingDistributionId"]:
+        lines.append(f"  associate {out.get('EdgeSignerVersionArn', '<EdgeSignerVersionArn>')} (origin request) with the cache "
+                     f"behaviour of {edge['ExistingDistributionId']} that forwards to {out.get('OriginDomain', 'the API')} (docs/your-api.md)")
+        viewer = "https://<your distribution's domain>/"
+        lines.append(f"  infra/smoke.sh {env} {viewer}")
+    else:
+        viewer = out.get("CloudFrontUrl", "<CloudFrontUrl>")
+        lines.append(f"  infra/smoke.sh {env}")
+    if api["ApiCustomDomain"]:
+        lines.append(f"  {CLI} doctor --secret-id {secret} --region {region} --direct-url {out.get('DirectApiUrl', '<DirectApiUrl>')}<a GET route> "
+                     f"--origin-path '{api['OriginPath']}'")
+    lines.append(f"  {CLI} rotate --secret-id {secret} --region {region} --test-url {viewer} --direct-url {out.get('DirectApiUrl', '<DirectApiUrl>')}")
+    lines.append(f"  {CLI} status --secret-id {secret} --region {region}")
+    return "\n".join(lines)
 
 
 def main(argv):
@@ -213,6 +304,14 @@ def main(argv):
         elif command == "stack" and len(args) == 1:
             options = section(args[0])
             print(options["stack_name"], options["region"])
+        elif command == "parameter" and len(args) == 2:
+            print(effective(args[0])[1][args[1]] if args[1] in effective(args[0])[1] else "")
+        elif command == "next-steps" and len(args) == 3:
+            outputs = []
+            for name in args[1:]:
+                with open(name, encoding="utf-8") as f:
+                    outputs.append(json.load(f))
+            print(next_steps(args[0], *outputs))
         elif command == "bundle-args" and len(args) == 1:
             print("\n".join(bundle_args(bundle_parameters(args[0]))))
         elif command == "edge-parameters" and len(args) == 3:
@@ -222,7 +321,7 @@ def main(argv):
             if not BUNDLE_CONFIG.is_file():
                 raise ConfigProblem(f"{BUNDLE_CONFIG} is missing: run infra/build.sh {env}")
             with open(BUNDLE_CONFIG, encoding="utf-8") as f:
-                mismatches = bundle_mismatches(parameters, json.load(f))
+                mismatches = bundle_mismatches(dict(parameters, ApiKind=bundle_parameters(env)["ApiKind"]), json.load(f))
             if mismatches:
                 raise ConfigProblem(f"the edge bundle was built for other values; run infra/build.sh {env}:\n  "
                                     + "\n  ".join(mismatches))
@@ -239,4 +338,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
+    sam_python.ensure()
     sys.exit(main(sys.argv))

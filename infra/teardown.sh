@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Deletes one environment's stacks (default: default): the us-east-1 edge stack first, then the
-# API-region stack. The key secret is retained (DeletionPolicy: Retain); its ARN is printed.
+# Deletes one environment's stacks: the us-east-1 edge stack first, then the API-region stack. The
+# key secret is retained (DeletionPolicy: Retain): its ARN is printed with what to do with it, in
+# `originsig` commands (no AWS CLI).
 #
 # Lambda@Edge: CloudFront keeps replicas of the function for a while after the distribution stops
 # using it (usually a few hours), and until they are gone the function cannot be deleted, so the
@@ -9,11 +10,12 @@
 # it is safe to stop and run again later. With an existing distribution, remove the signer's
 # association from its cache behaviour first.
 #
-#   infra/teardown.sh [ENV]
+#   infra/teardown.sh ENV
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
-env=${1:-default}
+[ $# -eq 1 ] || { echo "usage: infra/teardown.sh ENV   (an environment of infra/samconfig.toml)" >&2; exit 2; }
+env=$1
 retry_secs=${ORIGINSIG_TEARDOWN_RETRY_SECS:-900}
 max_wait_secs=${ORIGINSIG_TEARDOWN_MAX_WAIT_SECS:-28800}
 ensure_sam
@@ -38,6 +40,15 @@ done
 sam delete --stack-name "$api_stack" --region "$api_region" --no-prompts
 echo "teardown: both stacks deleted."
 if [ -n "$secret_arn" ]; then
-  echo "teardown: the key secret was kept on purpose: $secret_arn"
-  echo "teardown: delete it in the Secrets Manager console (or: aws secretsmanager delete-secret --secret-id $secret_arn) when nothing needs its keys."
+  secret_name=$(deploy_config parameter "$env" SecretName)
+  cat <<EOF
+teardown: the key secret was kept on purpose: $secret_arn
+  its keys:      target/release/originsig status --secret-id $secret_arn --region $api_region
+  deploy again:  CloudFormation cannot create a secret whose name exists or is scheduled for deletion
+                 (a deleted secret's name stays taken for its 7-30 day recovery window) and cannot import
+                 one, so infra/deploy.sh $env with SecretName "$secret_name" would fail. Choose a new name:
+                 python3 infra/configure.py --env $env --replace --secret-name $secret_name-2 ...
+                 (or edit SecretName in infra/samconfig.toml), then infra/build.sh $env && infra/deploy.sh $env
+  delete it:     in the Secrets Manager console ($api_region), once nothing needs its keys
+EOF
 fi

@@ -7,6 +7,7 @@ It needs the SAM CLI's Python (aws-sam-cli, which brings aws-sam-translator and 
 """
 
 import copy
+import io
 import json
 import os
 import random
@@ -86,7 +87,9 @@ class TemplatesMatchTheCode(unittest.TestCase):
         env = props(API, "AuthorizerFunction")["Environment"]["Variables"]
         self.assertLessEqual(set(env), AUTHORIZER_VARS, set(env) - AUTHORIZER_VARS)
         self.assertIn("ORIGINSIG_SECRET_ID", env)
-        self.assertIn(env["ORIGINSIG_RESPONSE_MODE"], {"simple", "iam", "rest"})
+        mode = env["ORIGINSIG_RESPONSE_MODE"]
+        for value in (mode["Fn::If"][1:] if isinstance(mode, dict) else [mode]):
+            self.assertIn(value, {"simple", "iam", "rest"})
         env = props(API, "RotatorFunction")["Environment"]["Variables"]
         self.assertLessEqual(set(env), ROTATOR_VARS, set(env) - ROTATOR_VARS)
 
@@ -166,7 +169,7 @@ class TemplatesMatchTheCode(unittest.TestCase):
         ]:
             self.assertEqual(int(template["Parameters"][parameter]["Default"]), TIMING[field], parameter)
             # The shipped samconfig.toml lists the same defaults.
-            for env in ("default", "default-edge"):
+            for env in ("demo", "demo-edge"):
                 overrides = deploy_config.section(env)["parameter_overrides"]
                 if parameter in overrides:
                     self.assertEqual(int(overrides[parameter]), TIMING[field], f"samconfig.toml [{env}] {parameter}")
@@ -189,16 +192,16 @@ class DeployConfiguration(unittest.TestCase):
 
     def test_every_environment_parses_and_every_value_fits_its_template(self):
         envs = deploy_config.environments()
-        self.assertEqual(envs, ["default", "estate"])
+        self.assertEqual(envs, ["demo", "estate"])
         for env in envs:
             deploy_config.bundle_parameters(env)  # raises ConfigProblem with the reason
 
     def test_values_with_spaces_and_empty_values_reach_sam_intact(self):
-        overrides = deploy_config.section("default")["parameter_overrides"]
+        overrides = deploy_config.section("demo")["parameter_overrides"]
         self.assertEqual(overrides["RotationSchedule"], "rate(30 days)")
         self.assertEqual(overrides["ReplicaRegion1"], "")
         self.assertEqual(overrides["WebAclArn"] if "WebAclArn" in overrides else None, None)
-        edge = deploy_config.section("default-edge")["parameter_overrides"]
+        edge = deploy_config.section("demo-edge")["parameter_overrides"]
         self.assertEqual(edge["WebAclArn"], "", "WebAclArn is reachable")
 
     def test_the_old_override_string_is_what_sam_refuses(self):
@@ -227,6 +230,9 @@ class DeployConfiguration(unittest.TestCase):
                 ("AuthorizerCacheTtlSeconds = 300", "AuthorizerCacheTtlSeconds = 900", f"above the maximum {TIMING['maxAuthorizerCacheTtlSecs']}"),
                 ('OriginRequestPolicy = "AllViewerExceptHostHeader"', 'OriginRequestPolicy = "Nope"', "not one of"),
                 ('EdgeCacheTtlSeconds = 300\nGatewayPathPrefix', 'EdgeCacheTtlSeconds = 300\nSecretName = "x"\nGatewayPathPrefix', "comes from the API-region stack"),
+                # The templates' Rules, evaluated offline as CloudFormation would before creating anything.
+                ('Aliases = ""', 'Aliases = "api.example.com"', "Aliases need CertificateArn"),
+                ('ReplicaRegion2 = ""', 'ReplicaRegion2 = "ap-southeast-2"', "Fill ReplicaRegion1 before ReplicaRegion2"),
             ]:
                 with open(path, "w", encoding="utf-8") as f:
                     f.write(text.replace(old, new, 1))
@@ -234,7 +240,7 @@ class DeployConfiguration(unittest.TestCase):
                 deploy_config.SAMCONFIG = path
                 try:
                     with self.assertRaises(deploy_config.ConfigProblem) as problem:
-                        deploy_config.bundle_parameters("default")
+                        deploy_config.bundle_parameters("demo")
                     self.assertIn(reason, str(problem.exception))
                 finally:
                     deploy_config.SAMCONFIG = original
@@ -264,8 +270,10 @@ class DeployConfiguration(unittest.TestCase):
         # A bundle built for these values passes; one built for other values is named.
         config = {"secretId": "originsig/estate", "region": "eu-west-1", "replicaRegions": ["us-east-1"],
                   "cacheTtlSeconds": 300, "maxStaleSeconds": 3600, "gatewayPathPrefix": None, "apiKind": "http_api"}
+        parameters = dict(parameters, ApiKind="http_api")
         self.assertEqual(deploy_config.bundle_mismatches(parameters, config), [])
         self.assertEqual(len(deploy_config.bundle_mismatches(parameters, dict(config, replicaRegions=[]))), 1)
+        self.assertEqual(len(deploy_config.bundle_mismatches(parameters, dict(config, apiKind="rest_api"))), 1)
         # An API stack deployed from other values than samconfig.toml says is refused.
         drifted = [dict(o, OutputValue="eu-central-1") if o["OutputKey"] == "SecretRegion" else o for o in outputs]
         with self.assertRaises(deploy_config.ConfigProblem):
@@ -462,17 +470,17 @@ class Scripts(unittest.TestCase):
     """deploy.sh and teardown.sh, run for real against a stand-in sam binary."""
 
     OUTPUTS = {
-        "originsig": [
-            {"OutputKey": "SecretArn", "OutputValue": "arn:aws:secretsmanager:us-east-1:123456789012:secret:originsig/keys-AbCdEf"},
-            {"OutputKey": "SecretName", "OutputValue": "originsig/keys"},
+        "originsig-demo": [
+            {"OutputKey": "SecretArn", "OutputValue": "arn:aws:secretsmanager:us-east-1:123456789012:secret:originsig/demo-AbCdEf"},
+            {"OutputKey": "SecretName", "OutputValue": "originsig/demo"},
             {"OutputKey": "SecretRegion", "OutputValue": "us-east-1"},
             {"OutputKey": "OriginDomain", "OutputValue": "a1b2c3d4e5.execute-api.us-east-1.amazonaws.com"},
             {"OutputKey": "EdgeMaxStaleSeconds", "OutputValue": "3600"},
         ],
-        "originsig-edge": [{"OutputKey": "CloudFrontUrl", "OutputValue": "https://d111111abcdef8.cloudfront.net/"}],
+        "originsig-demo-edge": [{"OutputKey": "CloudFrontUrl", "OutputValue": "https://d111111abcdef8.cloudfront.net/"}],
     }
 
-    def run_script(self, script, folder, **env):
+    def run_script(self, script, folder, *args, **env):
         sam = os.path.join(folder, "sam")
         with open(sam, "w", encoding="utf-8") as f:
             f.write(FAKE_SAM.format(python=sys.executable))
@@ -483,7 +491,8 @@ class Scripts(unittest.TestCase):
         log = os.path.join(folder, "calls")
         environment = dict(os.environ, ORIGINSIG_SAM=sam, FAKE_SAM_LOG=log, FAKE_SAM_OUTPUTS=outputs,
                            NO_PROXY="127.0.0.1", no_proxy="127.0.0.1", **env)
-        run = subprocess.run(["bash", os.path.join(ROOT, "infra", script)], capture_output=True, text=True,
+        args = args or ("demo",)
+        run = subprocess.run(["bash", os.path.join(ROOT, "infra", script), *args], capture_output=True, text=True,
                              env=environment, check=False, timeout=120)
         calls = []
         if os.path.exists(log):
@@ -495,12 +504,12 @@ class Scripts(unittest.TestCase):
         with tempfile.TemporaryDirectory() as folder:
             bundle = os.path.join(folder, "config.json")
             with open(bundle, "w", encoding="utf-8") as f:
-                json.dump({"secretId": "originsig/keys", "region": "us-east-1", "replicaRegions": [], "cacheTtlSeconds": 300,
+                json.dump({"secretId": "originsig/demo", "region": "us-east-1", "replicaRegions": [], "cacheTtlSeconds": 300,
                            "maxStaleSeconds": 3600, "gatewayPathPrefix": None, "apiKind": "http_api"}, f)
             run, calls = self.run_script("deploy.sh", folder, ORIGINSIG_EDGE_BUNDLE_CONFIG=bundle)
             self.assertEqual(run.returncode, 0, run.stderr)
             deploys = [c for c in calls if c[0] == "deploy"]
-            self.assertEqual([d[d.index("--config-env") + 1] for d in deploys], ["default", "default-edge"])
+            self.assertEqual([d[d.index("--config-env") + 1] for d in deploys], ["demo", "demo-edge"])
             overrides = deploys[1][deploys[1].index("--parameter-overrides") + 1]
             self.assertTrue(overrides.startswith("file://") and overrides.endswith(".yaml"), overrides)
             # A bundle built for other values stops the deploy before the edge stack.
@@ -509,17 +518,17 @@ class Scripts(unittest.TestCase):
             os.remove(os.path.join(folder, "calls"))
             run, calls = self.run_script("deploy.sh", folder, ORIGINSIG_EDGE_BUNDLE_CONFIG=bundle)
             self.assertNotEqual(run.returncode, 0)
-            self.assertIn("run infra/build.sh default", run.stderr)
-            self.assertEqual([c[c.index("--config-env") + 1] for c in calls if c[0] == "deploy"], ["default"])
+            self.assertIn("run infra/build.sh demo", run.stderr)
+            self.assertEqual([c[c.index("--config-env") + 1] for c in calls if c[0] == "deploy"], ["demo"])
 
     def test_teardown_retries_the_edge_stack_until_the_replicas_are_gone(self):
         with tempfile.TemporaryDirectory() as folder:
             run, calls = self.run_script("teardown.sh", folder, FAIL_EDGE_DELETES="2", ORIGINSIG_TEARDOWN_RETRY_SECS="0")
             self.assertEqual(run.returncode, 0, run.stderr)
             deletes = [c[c.index("--stack-name") + 1] for c in calls if c[0] == "delete"]
-            self.assertEqual(deletes, ["originsig-edge"] * 3 + ["originsig"], "edge first, retried; the API-region stack last")
+            self.assertEqual(deletes, ["originsig-demo-edge"] * 3 + ["originsig-demo"], "edge first, retried; the API-region stack last")
             self.assertIn("replicas", run.stderr)
-            self.assertIn("secret:originsig/keys-AbCdEf", run.stdout, "names the retained secret")
+            self.assertIn("secret:originsig/demo-AbCdEf", run.stdout, "names the retained secret")
 
     def test_smoke_checks_the_three_answers(self):
         import http.server
@@ -546,8 +555,8 @@ class Scripts(unittest.TestCase):
         threading.Thread(target=server.serve_forever, daemon=True).start()
         base = f"http://127.0.0.1:{server.server_address[1]}"
         outputs = copy.deepcopy(self.OUTPUTS)
-        outputs["originsig"].append({"OutputKey": "DirectApiUrl", "OutputValue": f"{base}/direct/"})
-        outputs["originsig-edge"] = [{"OutputKey": "CloudFrontUrl", "OutputValue": f"{base}/cf/"}]
+        outputs["originsig-demo"].append({"OutputKey": "DirectApiUrl", "OutputValue": f"{base}/direct/"})
+        outputs["originsig-demo-edge"] = [{"OutputKey": "CloudFrontUrl", "OutputValue": f"{base}/cf/"}]
         original, self.OUTPUTS = self.OUTPUTS, outputs
         try:
             with tempfile.TemporaryDirectory() as folder:
@@ -567,8 +576,230 @@ class Scripts(unittest.TestCase):
             run, calls = self.run_script("teardown.sh", folder, FAIL_EDGE_DELETES="99", ORIGINSIG_TEARDOWN_RETRY_SECS="1",
                                          ORIGINSIG_TEARDOWN_MAX_WAIT_SECS="2")
             self.assertEqual(run.returncode, 1)
-            self.assertIn("run infra/teardown.sh default again later", run.stderr)
-            self.assertNotIn("originsig", [c[c.index("--stack-name") + 1] for c in calls if c[0] == "delete"])
+            self.assertIn("run infra/teardown.sh demo again later", run.stderr)
+            self.assertNotIn("originsig-demo", [c[c.index("--stack-name") + 1] for c in calls if c[0] == "delete"])
+
+
+
+class Configure(unittest.TestCase):
+    """Issue 21.1: infra/configure.py writes and checks an environment for your API, offline."""
+
+    ANSWERS = ["--env", "shop", "--api-id", "a1b2c3d4e5", "--region", "eu-west-1", "--stage", "prod", "--health-path", "/health",
+               "--existing-distribution", "E1EXAMPLE2ABCD", "--alarm-topic-arn", "arn:aws:sns:eu-west-1:123456789012:ops"]
+
+    def configure(self, folder, *args, stdin=None):
+        path = os.path.join(folder, "samconfig.toml")
+        if not os.path.exists(path):
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(source("infra/samconfig.toml"))
+        run = subprocess.run([sys.executable, os.path.join(ROOT, "infra", "configure.py"), "--config-file", path, *args],
+                             capture_output=True, text=True, check=False, input=stdin, timeout=120)
+        return run, path
+
+    def with_samconfig(self, path):
+        original = deploy_config.SAMCONFIG
+        deploy_config.SAMCONFIG = path
+        self.addCleanup(setattr, deploy_config, "SAMCONFIG", original)
+
+    def test_flags_write_an_environment_sam_reads_and_the_bundle_follows(self):
+        with tempfile.TemporaryDirectory() as folder:
+            run, path = self.configure(folder, *self.ANSWERS)
+            self.assertEqual(run.returncode, 0, run.stderr)
+            self.assertIn("not checked", run.stdout)
+            self.assertIn("a1b2c3d4e5 exists in eu-west-1", run.stdout)
+            self.with_samconfig(path)
+            self.assertEqual(deploy_config.environments(path), ["demo", "estate", "shop"])
+            api = deploy_config.section("shop")
+            self.assertEqual((api["stack_name"], api["region"], api["template_file"]), ("originsig-shop", "eu-west-1", os.path.join(ROOT, "infra", "api-region.yaml")))
+            overrides = api["parameter_overrides"]
+            self.assertEqual((overrides["HttpApiId"], overrides["RestApiId"], overrides["OriginPath"]), ("a1b2c3d4e5", "", "/prod"))
+            self.assertEqual(overrides["SecretName"], "originsig/shop")
+            self.assertEqual(overrides["AlarmTopicArn"], "arn:aws:sns:eu-west-1:123456789012:ops")
+            self.assertEqual(set(overrides), set(API["Parameters"]), "every parameter listed")
+            edge = deploy_config.section("shop-edge")
+            self.assertEqual(edge["region"], "us-east-1")
+            self.assertEqual(edge["parameter_overrides"]["ExistingDistributionId"], "E1EXAMPLE2ABCD")
+            args = deploy_config.bundle_args(deploy_config.bundle_parameters("shop"))
+            self.assertEqual(args[args.index("--region") + 1], "eu-west-1")
+            self.assertEqual(args[args.index("--api-kind") + 1], "http_api")
+            # The shipped examples are untouched; running again needs --replace.
+            self.assertEqual(deploy_config.section("estate")["parameter_overrides"]["HttpApiId"], "a1b2c3d4e5")
+            again, _ = self.configure(folder, *self.ANSWERS)
+            self.assertEqual(again.returncode, 2)
+            self.assertIn("--replace", again.stderr)
+            replaced, _ = self.configure(folder, *self.ANSWERS, "--replace", "--secret-name", "originsig/shop-2")
+            self.assertEqual(replaced.returncode, 0, replaced.stderr)
+            self.assertEqual(deploy_config.section("shop")["parameter_overrides"]["SecretName"], "originsig/shop-2")
+            with open(path, encoding="utf-8") as f:
+                self.assertEqual(f.read().count("[shop.deploy.parameters]"), 1)
+            self.assertEqual(deploy_config.environments(path), ["demo", "estate", "shop"])
+
+    def test_a_rest_api_on_a_custom_domain(self):
+        with tempfile.TemporaryDirectory() as folder:
+            run, path = self.configure(folder, "--env", "legacy", "--api-id", "f6g7h8i9j0", "--api-kind", "rest",
+                                       "--region", "ap-southeast-2", "--custom-domain", "origin.example.com",
+                                       "--mapping-path", "v1", "--new-distribution")
+            self.assertEqual(run.returncode, 0, run.stderr)
+            self.assertIn("originsig doctor", run.stdout)
+            self.with_samconfig(path)
+            overrides = deploy_config.section("legacy")["parameter_overrides"]
+            self.assertEqual((overrides["HttpApiId"], overrides["RestApiId"]), ("", "f6g7h8i9j0"))
+            self.assertEqual((overrides["ApiCustomDomain"], overrides["OriginPath"]), ("origin.example.com", "/v1"))
+            args = deploy_config.bundle_args(deploy_config.bundle_parameters("legacy"))
+            self.assertEqual(args[args.index("--api-kind") + 1], "rest_api")
+
+    def test_wrong_answers_write_nothing_and_say_why(self):
+        for args, reason in [
+            (["--api-id", "NOT-AN-ID"], "HttpApiId='NOT-AN-ID'"),
+            (["--region", "eu-west-9"], "not a region"),
+            (["--alarm-topic-arn", "arn:aws:sns:us-east-1:123456789012:ops"], "must be in eu-west-1"),
+            (["--existing-distribution", "nope"], "ExistingDistributionId"),
+            (["--env", "demo"], "already in"),
+            (["--api-kind", "rest", "--stage", "$default"], "no $default stage"),
+        ]:
+            answers = list(self.ANSWERS)
+            for i in range(0, len(args), 2):
+                if args[i] in answers:
+                    answers[answers.index(args[i]) + 1] = args[i + 1]
+                else:
+                    answers += args[i:i + 2]
+            with tempfile.TemporaryDirectory() as folder:
+                run, path = self.configure(folder, *answers)
+                self.assertEqual(run.returncode, 2, (args, run.stdout))
+                self.assertIn(reason, run.stderr, args)
+                with open(path, encoding="utf-8") as f:
+                    self.assertEqual(f.read(), source("infra/samconfig.toml"), "nothing written")
+
+    def test_without_a_terminal_a_missing_answer_names_the_flag(self):
+        with tempfile.TemporaryDirectory() as folder:
+            run, _ = self.configure(folder, "--env", "shop", "--region", "eu-west-1")
+            self.assertEqual(run.returncode, 2)
+            self.assertIn("--api-id", run.stderr)
+            self.assertIn("--stage or --custom-domain", run.stderr)
+
+    def test_on_a_terminal_it_asks(self):
+        import configure
+
+        args = configure.parser().parse_args(["--env", "shop"])
+        answers = io.StringIO("a1b2c3d4e5\nHTTP\neu-west-1\nprod\nE1EXAMPLE2ABCD\n\n")
+        configure.ask(args, answers, io.StringIO())
+        self.assertEqual((args.api_id, args.api_kind, args.region, args.stage, args.existing_distribution, args.alarm_topic_arn),
+                         ("a1b2c3d4e5", "http", "eu-west-1", "prod", "E1EXAMPLE2ABCD", ""))
+        configure.require(args)
+        api, edge = configure.parameters(args)
+        self.assertEqual((api["OriginPath"], edge["ExistingDistributionId"]), ("/prod", "E1EXAMPLE2ABCD"))
+        self.assertEqual((api["HttpApiId"], api["RestApiId"]), ("a1b2c3d4e5", ""))
+        args.api_kind = "graphql"
+        with self.assertRaises(configure.Usage):
+            configure.require(args)
+
+    def test_any_python3_runs_it(self):
+        # Step 1 of the README runs before .venv-sam exists: a Python without the SAM CLI re-runs
+        # the script with .venv-sam's (after installing it; here it exists).
+        with tempfile.TemporaryDirectory() as folder:
+            bare = subprocess.run(["python3", "-S", "-c", "import samcli"], capture_output=True, check=False)
+            self.assertNotEqual(bare.returncode, 0, "python3 -S must be a Python without the SAM CLI")
+            run = subprocess.run(["python3", "-S", os.path.join(ROOT, "infra", "deploy_config.py"), "check", "demo"],
+                                 capture_output=True, text=True, check=False, timeout=120,
+                                 env=dict(os.environ, PATH=os.environ["PATH"]), cwd=folder)
+            self.assertEqual(run.returncode, 0, run.stderr)
+            self.assertIn("demo and demo-edge: every parameter valid", run.stdout)
+
+
+class RestApi(unittest.TestCase):
+    """Issue 21.3: a REST API origin deploys with its own authorizer and the bundle built for it."""
+
+    def test_the_rest_authorizer(self):
+        authorizer = props(API, "RestApiAuthorizer")
+        self.assertEqual(API["Resources"]["RestApiAuthorizer"]["Condition"], "UseRestApi")
+        self.assertEqual(authorizer["Type"], "REQUEST")
+        self.assertEqual(authorizer["IdentitySource"], f"method.request.header.{CORE['HEADER_NAME']}")
+        self.assertEqual(authorizer["AuthorizerResultTtlInSeconds"], 0, "result caching must be off")
+        self.assertEqual(authorizer["RestApiId"], {"Ref": "RestApiId"})
+        permission = props(API, "RestApiAuthorizerPermission")["SourceArn"]["Fn::Sub"]
+        self.assertTrue(permission.endswith("${RestApiId}/authorizers/${RestApiAuthorizer}"), permission)
+        mode = props(API, "AuthorizerFunction")["Environment"]["Variables"]["ORIGINSIG_RESPONSE_MODE"]
+        self.assertEqual(mode, {"Fn::If": ["UseRestApi", "rest", "simple"]})
+        self.assertIn('"rest"', source("hmac-authorizer/src/config.rs"))
+        self.assertEqual(API["Outputs"]["ApiKind"]["Value"], {"Fn::If": ["UseRestApi", "rest_api", "http_api"]})
+        # Neither the HTTP API authorizer nor the demo API is created for a REST API.
+        self.assertEqual(API["Conditions"]["UseExistingApi"], {"Fn::Not": [{"Fn::Equals": [{"Ref": "HttpApiId"}, ""]}]})
+        self.assertIn({"Fn::Equals": [{"Ref": "RestApiId"}, ""]}, API["Conditions"]["CreateApi"]["Fn::And"])
+
+    def test_the_rest_template_translates_and_lints(self):
+        from samtranslator.translator.transform import transform
+
+        template = translate.packaged(API)
+        template["Parameters"]["RestApiId"]["Default"] = "f6g7h8i9j0"
+        os.environ["AWS_DEFAULT_REGION"] = "eu-west-1"
+        translated = transform(template, {}, translate.NoManagedPolicies())
+        with tempfile.TemporaryDirectory() as folder:
+            path = os.path.join(folder, "rest.json")
+            with open(path, "w", encoding="utf-8") as f:
+                json.dump(translated, f)
+            lint = subprocess.run([os.path.join(SAM_BIN, "cfn-lint"), "--ignore-checks", "W1028", "--", path],
+                                  capture_output=True, text=True, check=False)
+        self.assertEqual(lint.returncode, 0, lint.stdout)
+
+    def test_deploy_refuses_a_bundle_built_for_the_other_kind(self):
+        outputs = [
+            {"OutputKey": "SecretName", "OutputValue": "originsig/estate"},
+            {"OutputKey": "SecretRegion", "OutputValue": "eu-west-1"},
+            {"OutputKey": "ReplicaRegion1", "OutputValue": "us-east-1"},
+            {"OutputKey": "OriginDomain", "OutputValue": "origin-api.example.com"},
+            {"OutputKey": "OriginPath", "OutputValue": "/v1"},
+            {"OutputKey": "EdgeMaxStaleSeconds", "OutputValue": "3600"},
+            {"OutputKey": "ApiKind", "OutputValue": "rest_api"},
+        ]
+        with self.assertRaises(deploy_config.ConfigProblem) as drift:
+            deploy_config.edge_parameters("estate", outputs)
+        self.assertIn("ApiKind", str(drift.exception))
+
+
+class EveryStepWorksWhenReached(unittest.TestCase):
+    """Issue 21.2: the scripts need an environment, build the CLI, and never name the AWS CLI."""
+
+    def test_scripts_need_an_environment(self):
+        for script in ("build.sh", "deploy.sh", "teardown.sh"):
+            run = subprocess.run(["bash", os.path.join(ROOT, "infra", script)], capture_output=True, text=True, check=False)
+            self.assertEqual(run.returncode, 2, script)
+            self.assertIn("usage: infra/" + script + " ENV", run.stderr)
+        run = subprocess.run(["bash", os.path.join(ROOT, "infra", "build.sh"), "demo", "wasm"], capture_output=True, text=True, check=False)
+        self.assertEqual(run.returncode, 2)
+
+    def test_build_builds_the_cli_the_readme_runs(self):
+        build = source("infra/build.sh")
+        self.assertIn("cargo build --release --locked --bin originsig", build)
+        readme = source("README.md")
+        block = readme[readme.index("<!-- protect-your-api:begin -->"):readme.index("<!-- protect-your-api:end -->")]
+        self.assertIn("target/release/originsig ", block)
+        self.assertIn("target/release/originsig", build)
+
+    def test_no_aws_cli_anywhere_the_operator_reads(self):
+        for path in ("infra/teardown.sh", "infra/deploy.sh", "infra/build.sh", "infra/configure.py", "docs/your-api.md"):
+            self.assertNotRegex(source(path), r"(^|[\s`(])aws (secretsmanager|cloudformation|apigateway|lambda|cloudfront)", path)
+
+    def test_teardown_says_what_a_redeploy_with_the_same_secret_name_does(self):
+        with tempfile.TemporaryDirectory() as folder:
+            run, _ = Scripts.run_script(Scripts(), "teardown.sh", folder)
+        self.assertEqual(run.returncode, 0, run.stderr)
+        self.assertIn("target/release/originsig status --secret-id arn:aws:secretsmanager:", run.stdout)
+        self.assertIn("--region us-east-1", run.stdout)
+        self.assertIn("scheduled for deletion", run.stdout)
+        self.assertIn("python3 infra/configure.py --env demo --replace --secret-name originsig/demo-2", run.stdout)
+
+    def test_deploy_prints_the_next_commands_with_the_deployments_values(self):
+        api = [{"OutputKey": "SecretArn", "OutputValue": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:originsig/estate-AbCdEf"},
+               {"OutputKey": "AuthorizerId", "OutputValue": "abc123"},
+               {"OutputKey": "DirectApiUrl", "OutputValue": "https://origin-api.example.com/v1/"}]
+        edge = [{"OutputKey": "EdgeSignerVersionArn", "OutputValue": "arn:aws:lambda:us-east-1:123456789012:function:x:3"}]
+        text = deploy_config.next_steps("estate", api, edge)
+        self.assertIn("target/release/originsig routes attach --region eu-west-1 --api-id a1b2c3d4e5 --authorizer-id abc123", text)
+        self.assertIn("associate arn:aws:lambda:us-east-1:123456789012:function:x:3", text)
+        self.assertIn("E1EXAMPLE2ABCD", text)
+        self.assertIn("originsig doctor", text)
+        self.assertIn("rotate --secret-id arn:aws:secretsmanager:eu-west-1:123456789012:secret:originsig/estate-AbCdEf --region eu-west-1", text)
+
 
 
 if __name__ == "__main__":

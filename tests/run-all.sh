@@ -104,6 +104,15 @@ step "CDK construct (infra/cdk): aws-cdk-lib assertions, cdk synth of the exampl
 .venv/bin/cfn-lint --ignore-checks W3005 -- "$tmp"/cdk/*/*.template.json
 .venv/bin/checkov -d "$tmp/cdk" --framework cloudformation --quiet --compact --skip-download
 
+# journey (issues 21, 23): IAM through parliament, then README's "Protect your API" quickstart run as
+# written in a clean copy (tests/tests/journey.rs). Measured on 2 shared cores: the IAM checks ~40 s
+# standalone, less with the translate and synth outputs reused; the journey 2-2.5 min (the checkout's
+# wasm build, SAM CLI's parser per step, the local chain on moto, 31 s of rotation wait).
+# ORIGINSIG_JOURNEY_FULL_BUILD=1 also runs the arm64 cross-compile and the release CLI (not measured).
+step "journey: operator and template IAM policies (parliament), the README quickstart end to end"
+ORIGINSIG_TRANSLATED_DIR="$tmp/translated" ORIGINSIG_CDK_OUT="$tmp/cdk" .venv/bin/python -m unittest infra/test_iam.py
+cargo test -p originsig-tests --locked --test journey -- --ignored
+
 step "benchmark smoke (one short pass; the full run is tests/bench/run.sh)"
 BENCH_QUICK=1 tests/bench/run.sh
 
