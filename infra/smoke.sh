@@ -8,11 +8,12 @@
 # a stack from before that output falls back to DirectApiUrl.
 # With an existing distribution, pass the URL to call through CloudFront: infra/smoke.sh ENV URL.
 #
-#   infra/smoke.sh [ENV [CLOUDFRONT_URL]]
+#   infra/smoke.sh ENV [CLOUDFRONT_URL]
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
-env=${1:-default}
+[ $# -ge 1 ] || { echo "usage: infra/smoke.sh ENV [CLOUDFRONT_URL]   (ENV: an environment of infra/samconfig.toml)" >&2; exit 2; }
+env=$1
 ensure_sam
 read -r api_stack api_region < <(deploy_config stack "$env")
 read -r edge_stack edge_region < <(deploy_config stack "$env-edge")
@@ -20,7 +21,7 @@ cloudfront_url=${2:-$(stack_output "$edge_stack" "$edge_region" CloudFrontUrl)}
 direct_url=$(stack_output "$api_stack" "$api_region" RotatorCheckUrl)
 [ -n "$direct_url" ] || direct_url=$(stack_output "$api_stack" "$api_region" DirectApiUrl)
 [ -n "$cloudfront_url" ] || { echo "smoke: no CloudFrontUrl output (existing distribution): pass the URL" >&2; exit 2; }
-forged="v1;t=$(date +%s);k=forged;s=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+forged="v2;t=$(date +%s);k=forged;s=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 
 failed=0
 check() {  # check WHAT EXPECTED_PATTERN CURL_ARGS...
