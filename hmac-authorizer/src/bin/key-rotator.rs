@@ -1,7 +1,8 @@
 //! The scheduled rotator Lambda (Secrets Manager rotation function, `provided.al2023`).
 //! Configuration: `ORIGINSIG_ROTATION_WAIT_SECS`, `ORIGINSIG_CACHE_TTL_SECS`,
 //! `ORIGINSIG_EDGE_MAX_STALE_SECS`, `ORIGINSIG_MAX_AGE_SECS`, `ORIGINSIG_TEST_URL`,
-//! `ORIGINSIG_DIRECT_URL`, `ORIGINSIG_LOG_LEVEL` (README.md).
+//! `ORIGINSIG_DIRECT_URL`, `ORIGINSIG_KVS_ARN`, `ORIGINSIG_KVS_PROPAGATION_SECS`,
+//! `ORIGINSIG_LOG_LEVEL` (README.md).
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -10,6 +11,7 @@ use lambda_runtime::{service_fn, LambdaEvent};
 use originsig_hmac_authorizer::aws::secrets_manager_client;
 use originsig_hmac_authorizer::observability::init_logging;
 use originsig_hmac_authorizer::rotation_lambda::{run_step, RotationEvent, RotatorConfig};
+use originsig_hmac_authorizer::store::kvs::KvsKeyCopy;
 use originsig_hmac_authorizer::store::SecretsManagerStore;
 use originsig_hmac_authorizer::timing::TOOL_CALLS;
 
@@ -17,7 +19,13 @@ use originsig_hmac_authorizer::timing::TOOL_CALLS;
 async fn main() -> Result<(), lambda_runtime::Error> {
     init_logging(&std::env::var("ORIGINSIG_LOG_LEVEL").unwrap_or_else(|_| "info".to_owned()));
     let config = match RotatorConfig::from_env(|name| std::env::var(name).ok()) {
-        Ok(config) => Arc::new(config),
+        Ok(mut config) => {
+            if let Some(arn) = &config.kvs_arn {
+                // The ARN was checked by from_env.
+                config.kvs = Some(KvsKeyCopy::open(arn, None, TOOL_CALLS).await?);
+            }
+            Arc::new(config)
+        }
         Err(error) => {
             tracing::error!(variable = error.variable, error = %error, "invalid configuration");
             return Err(error.into());

@@ -27,7 +27,7 @@ Exit codes:
   2  usage error (bad arguments, or the API could not be reached)
   3  key store error (AWS, permissions, no answer, missing, malformed or conflicting keys)
   4  another prefix is (the report names the --gateway-path-prefix to build the edge bundle
-     with), or none is")]
+     with), or none is, or the --kvs-arn store does not hold AWSCURRENT")]
 pub struct DoctorArgs {
     #[command(flatten)]
     source: KeySourceArgs,
@@ -50,6 +50,9 @@ pub struct DoctorArgs {
     /// (HOST:ADDRESS; the port stays the URL's).
     #[arg(long, value_name = "HOST:ADDRESS")]
     resolve: Option<String>,
+    /// Also check that this CloudFront KeyValueStore (CloudFront Functions edge) holds AWSCURRENT.
+    #[command(flatten)]
+    kvs: super::kvs::KvsArgs,
 }
 
 /// What the API answered for one candidate prefix.
@@ -110,7 +113,15 @@ pub async fn run(args: DoctorArgs) -> Result<(), CliError> {
             ))
         })?;
     let uri = if uri.is_empty() { "/" } else { uri };
-    let ring = with_store!(args.source.open(&args.region).await, store => usable_ring(store.location(), &stored_ring(&store).await?)?);
+    let kvs = args.kvs.open(&args.region).await?;
+    let (ring, edge_copy) = with_store!(args.source.open(&args.region).await, store => {
+        let stored = stored_ring(&store).await?;
+        (usable_ring(store.location(), &stored)?, super::kvs::compare(kvs.as_ref(), &stored).await?)
+    });
+    if let Some((copy, comparison)) = kvs.as_ref().zip(edge_copy.as_ref()) {
+        println!("key value store {}: {}", copy.arn(), comparison.describe());
+    }
+    let edge_copy_problem = edge_copy.filter(|c| !c.agrees());
     let key = ring.signing_key();
     let client = client(args.resolve.as_deref())?;
     let send = |header: Option<String>| {
@@ -179,7 +190,13 @@ pub async fn run(args: DoctorArgs) -> Result<(), CliError> {
     match allowed.first() {
         Some(probe) if probe.prefix == args.origin_path => {
             println!("\nok: the edge's default (the origin path {:?}) is what API Gateway shows; build the edge bundle without --gateway-path-prefix", args.origin_path);
-            Ok(())
+            match edge_copy_problem {
+                None => Ok(()),
+                Some(problem) => Err(CliError::CheckFailed(format!(
+                    "the key value store {}",
+                    problem.describe()
+                ))),
+            }
         }
         Some(probe) => {
             println!(

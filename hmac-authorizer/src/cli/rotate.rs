@@ -17,6 +17,8 @@ pub struct RotateArgs {
     source: KeySourceArgs,
     #[command(flatten)]
     region: RegionArgs,
+    #[command(flatten)]
+    kvs: super::kvs::KvsArgs,
     /// The authorizers' key cache TTL (ORIGINSIG_CACHE_TTL_SECS), seconds.
     #[arg(long, default_value_t = Timing::DEFAULT.authorizer_cache_ttl_secs, value_name = "SECS")]
     authorizer_cache_ttl: u64,
@@ -55,7 +57,17 @@ pub async fn run(args: RotateArgs) -> Result<(), CliError> {
         ..args.guard.timing()
     };
     let wait = args.wait.map_or(timing.propagation_wait(), Duration::from_secs);
+    let kvs = args.kvs.open(&args.region).await?;
     with_store!(args.source.open(&args.region).await, store => {
+        // 0. A promotion that did not reach the key value store is finished first, and that is
+        // all this run does: the edges' key changes now, so the guard counts from now.
+        if let Some(published) = super::kvs::publish(kvs.as_ref(), &store, now_unix()).await? {
+            if published.written != crate::store::kvs::Written::Unchanged {
+                println!("finished the promotion of {}: the key value store holds it now; next rotation safe at {}",
+                    published.key_id, utc(timing.next_safe_rotation(now_unix())));
+                return Ok(());
+            }
+        }
         // 1. Stage (or resume).
         let pending = rotation::start(&store, &timing, now_unix(), args.force).await?;
         if pending.resumed {
@@ -89,6 +101,7 @@ pub async fn run(args: RotateArgs) -> Result<(), CliError> {
         }
         // 4. Promote.
         let promoted = rotation::promote(&store, &pending.token, now_unix()).await?;
+        super::kvs::publish(kvs.as_ref(), &store, now_unix()).await?;
         println!("rotated: AWSCURRENT is now {}", promoted.new_key_id);
         if let Some(previous) = &promoted.previous_key_id {
             println!("AWSPREVIOUS is {previous} (still verifies, for edges that have not read the new key yet)");

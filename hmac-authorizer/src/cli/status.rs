@@ -19,6 +19,8 @@ pub struct StatusArgs {
     json: bool,
     #[command(flatten)]
     guard: GuardArgs,
+    #[command(flatten)]
+    kvs: super::kvs::KvsArgs,
 }
 
 fn describe(version: &KeyVersion, now: u64) -> serde_json::Value {
@@ -35,6 +37,7 @@ fn describe(version: &KeyVersion, now: u64) -> serde_json::Value {
 pub async fn run(args: StatusArgs) -> Result<(), CliError> {
     let timing = args.guard.timing();
     let now = now_unix();
+    let kvs = args.kvs.open(&args.region).await?;
     let (name, ring, promoted_at, guard) = with_store!(args.source.open(&args.region).await, store => {
         let ring = stored_ring(&store).await?;
         let promoted_at = rotation::last_promotion(&store, &ring).await?;
@@ -56,6 +59,7 @@ pub async fn run(args: StatusArgs) -> Result<(), CliError> {
         Some(Err(conflict)) => Some(("the key ring", conflict)),
         Some(Ok(_)) => None,
     };
+    let edge_copy = super::kvs::compare(kvs.as_ref(), &ring).await?;
     let versions: Vec<&KeyVersion> = [&ring.current, &ring.pending, &ring.previous]
         .into_iter()
         .flatten()
@@ -69,12 +73,21 @@ pub async fn run(args: StatusArgs) -> Result<(), CliError> {
             "nextSafeRotation": next_safe,
             "rotationInProgress": ring.pending.is_some(),
             "problem": problem.as_ref().map(|(label, e)| format!("{label}: {e}")),
+            "keyValueStore": kvs.as_ref().zip(edge_copy.as_ref()).map(|(copy, c)| json!({
+                "arn": copy.arn(),
+                "keyId": c.held_key_id(),
+                "matchesCurrent": c.agrees(),
+                "state": c.describe(),
+            })),
         });
         #[expect(clippy::expect_used, reason = "invariant stated in the message")]
         let text = serde_json::to_string_pretty(&doc).expect("a JSON value serialises");
         println!("{text}");
     } else {
         print_text(&name, &versions, &ring, promoted_at, next_safe, now);
+        if let Some((copy, c)) = kvs.as_ref().zip(edge_copy.as_ref()) {
+            println!("key value store {}: {}", copy.arn(), c.describe());
+        }
         if let Some((label, e)) = &problem {
             println!("PROBLEM: {label}: {e} — authorizers cannot use this key ring");
         }
