@@ -242,3 +242,97 @@ fn a_malformed_arn_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(text(&out).contains("key value store ARN"), "{}", text(&out));
 }
+
+/// The rotation Lambda: `finishSecret` copies the promoted key into the store; when that write
+/// fails (labels moved, store old), the next `createSecret` finishes it before anything else and
+/// then refuses a new key (the guard counts from the store write).
+#[tokio::test]
+async fn the_rotation_lambda_copies_the_promoted_key_and_finishes_an_interrupted_promotion() {
+    use originsig_hmac_authorizer::rotation::RotationError;
+    use originsig_hmac_authorizer::rotation_lambda::{run_step, RotationEvent, RotatorConfig, RotatorError};
+    use originsig_hmac_authorizer::store::{KeyFileStore, KeyStore};
+    use std::time::Duration;
+
+    let emulator = KvsEmulator::start(KvsClock::real()).await.unwrap();
+    let arn = emulator.create_store("lambda");
+    let dir = std::env::temp_dir().join(format!("originsig-kvs-lambda-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("keys.json");
+    let _ = std::fs::remove_file(&path);
+    let store = KeyFileStore::new(path);
+    store.create(&key("k0", 3), "test").await.unwrap();
+
+    let mut config =
+        RotatorConfig::from_env(|name| (name == "ORIGINSIG_KVS_ARN").then(|| arn.clone())).unwrap();
+    assert_eq!(config.kvs_arn.as_deref(), Some(arn.as_str()));
+    config.kvs = Some(copy(&emulator, &arn).await);
+    let event = |step: &str, token: &str| RotationEvent {
+        step: step.to_owned(),
+        secret_id: "lambda".to_owned(),
+        token: token.to_owned(),
+    };
+    let now = originsig_hmac_authorizer::clock::now_unix();
+    let time_left = Duration::from_secs(600);
+
+    // A new store is filled with AWSCURRENT first; then the key is staged.
+    run_step(&store, &config, &event("createSecret", "t1"), now, time_left)
+        .await
+        .unwrap();
+    assert_eq!(
+        emulator.value(&arn, KVS_ITEM_KEY).as_deref(),
+        Some(key("k0", 3).to_secret_value().as_str())
+    );
+    let staged = rotation_pending_value(&store).await;
+    run_step(&store, &config, &event("finishSecret", "t1"), now, time_left)
+        .await
+        .unwrap();
+    assert_eq!(
+        emulator.value(&arn, KVS_ITEM_KEY),
+        Some(staged),
+        "finishSecret writes the promoted key"
+    );
+
+    // Next rotation, much later: the store fails the promotion's write.
+    let later = now + 100_000;
+    run_step(&store, &config, &event("createSecret", "t2"), later, time_left)
+        .await
+        .unwrap();
+    let staged = rotation_pending_value(&store).await;
+    emulator.fail_next_writes(
+        usize::try_from(TOOL_CALLS.max_attempts).unwrap(),
+        InjectedError::InternalServer,
+    );
+    let failed = run_step(&store, &config, &event("finishSecret", "t2"), later, time_left).await;
+    assert!(failed
+        .unwrap_err()
+        .to_string()
+        .contains("InternalServerException"));
+    assert_ne!(emulator.value(&arn, KVS_ITEM_KEY).as_ref(), Some(&staged));
+
+    // The next scheduled run finishes it, and refuses a new key for now.
+    let refused = run_step(
+        &store,
+        &config,
+        &event("createSecret", "t3"),
+        later + 60,
+        time_left,
+    )
+    .await;
+    assert!(
+        matches!(
+            refused,
+            Err(RotatorError::Rotation(RotationError::TooEarly { .. }))
+        ),
+        "{refused:?}"
+    );
+    assert_eq!(emulator.value(&arn, KVS_ITEM_KEY), Some(staged));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The secret value of the key staged AWSPENDING.
+async fn rotation_pending_value(store: &originsig_hmac_authorizer::store::KeyFileStore) -> String {
+    let ring = originsig_hmac_authorizer::rotation::stored_ring(store)
+        .await
+        .unwrap();
+    ring.pending.unwrap().key.unwrap().to_secret_value().to_string()
+}
