@@ -131,7 +131,16 @@ async fn errors_name_what_to_do() {
     assert!(!error.contains(&key("k1", 1).to_secret_value().to_string()));
 }
 
+/// Everything the binary printed in these tests (checked for key material).
+static PRINTED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
 fn originsig(emulator: &KvsEmulator, args: &[&str]) -> Output {
+    let out = run_originsig(emulator, args);
+    PRINTED.lock().unwrap().push(text(&out));
+    out
+}
+
+fn run_originsig(emulator: &KvsEmulator, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_originsig"))
         .args(args)
         .env_remove("ORIGINSIG_SECRET_ID")
@@ -224,6 +233,14 @@ async fn an_interrupted_promotion_is_finished_by_the_next_rotate() {
         &["rotate", "--key-file", file, "--kvs-arn", &arn, "--wait", "0"],
     );
     assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    // No key byte in anything printed (the values are in the key file and the store).
+    let ring: Value = serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+    for role in ["current", "previous"] {
+        let secret = ring[role]["key"].as_str().unwrap();
+        for printed in PRINTED.lock().unwrap().iter() {
+            assert!(!printed.contains(secret), "{role} key material printed");
+        }
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 
