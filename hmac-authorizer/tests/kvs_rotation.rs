@@ -127,6 +127,9 @@ async fn rotations_with_a_slowly_propagating_store_deny_nothing() {
     let first = SigningKey::new(KeyId::new("k0").unwrap(), vec![7; 32]).unwrap();
     store.create(&first, "test").await.unwrap();
     publish_current(&copy, &store, now).await.unwrap();
+    // The first key reaches every location before traffic starts (the store is filled at deploy).
+    clock.advance(Duration::from_secs(TIMING.kvs_propagation_secs));
+    now += TIMING.kvs_propagation_secs;
 
     let location = |delay: u64, while_spreading| Propagation {
         delay: Duration::from_secs(delay),

@@ -346,13 +346,12 @@ impl EdgeView {
     pub fn get(&self, key: &str) -> Option<String> {
         let now_ms = self.emulator.clock.now_ms();
         let delay_ms = u64::try_from(self.propagation.delay.as_millis()).unwrap_or(u64::MAX);
-        let arrived_by = now_ms.saturating_sub(delay_ms);
         let state = self.emulator.lock();
         let store = state.stores.get(&self.arn)?;
         let mut arrived: Option<&Change> = None;
         let mut spreading = false;
         for change in store.log.iter().filter(|c| c.key == key) {
-            if change.at_ms <= arrived_by {
+            if change.at_ms.saturating_add(delay_ms) <= now_ms {
                 arrived = Some(change);
             } else {
                 spreading = true;
@@ -751,5 +750,58 @@ mod tests {
             })
         );
         assert!(Route::parse("PATCH", &format!("/key-value-stores/{arn}")).is_err());
+    }
+
+    /// An edge view sees a write only after its delay; meanwhile the previous value, "not
+    /// found", or alternately both, as configured.
+    #[test]
+    fn edge_views_see_updates_after_their_delay() {
+        let clock = KvsClock::manual();
+        let emulator = KvsEmulator {
+            state: Arc::default(),
+            clock: clock.clone(),
+            port: 0,
+        };
+        let arn = emulator.create_store("views");
+        let write = |value: &str| {
+            let mut state = emulator.lock();
+            let store = state.stores.get_mut(&arn).unwrap();
+            apply(
+                store,
+                clock.now_ms(),
+                vec![("k".to_owned(), Some(value.to_owned()))],
+            );
+        };
+        let view = |secs, while_spreading| {
+            emulator.edge_view(
+                &arn,
+                Propagation {
+                    delay: Duration::from_secs(secs),
+                    while_spreading,
+                },
+            )
+        };
+        let near = emulator.edge_view(&arn, Propagation::IMMEDIATE);
+        let slow = view(20, Spreading::PreviousValue);
+        let missing = view(20, Spreading::NotFound);
+        let flaky = view(20, Spreading::Alternate);
+        write("v1");
+        assert_eq!(near.get("k").as_deref(), Some("v1"));
+        assert_eq!(slow.get("k"), None, "not arrived, nothing before it");
+        clock.advance(Duration::from_secs(20));
+        assert_eq!(slow.get("k").as_deref(), Some("v1"));
+        write("v2");
+        clock.advance(Duration::from_secs(19));
+        assert_eq!(near.get("k").as_deref(), Some("v2"));
+        assert_eq!(slow.get("k").as_deref(), Some("v1"));
+        assert_eq!(missing.get("k"), None);
+        let reads: Vec<Option<String>> = (0..4).map(|_| flaky.get("k")).collect();
+        assert_eq!(reads.iter().filter(|r| r.is_none()).count(), 2, "{reads:?}");
+        assert!(reads.iter().flatten().all(|v| v == "v1"));
+        clock.advance(Duration::from_secs(1));
+        for view in [&slow, &missing, &flaky] {
+            assert_eq!(view.get("k").as_deref(), Some("v2"));
+        }
+        assert_eq!(near.get("other"), None);
     }
 }
