@@ -96,7 +96,7 @@ impl Traffic {
                         UnixSeconds::new(*now),
                     ) {
                         self.denials.push(format!(
-                            "t+{}: edge {name} signed with {}, authorizer {i}: {error:?}",
+                            "at {} (Unix s): edge {name} signed with {}, authorizer {i}: {error:?}",
                             *now,
                             key.id()
                         ));
