@@ -12,6 +12,7 @@ pub(crate) mod checks;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod edge_store;
 pub mod events;
 pub mod handler;
 pub(crate) mod human_time;

@@ -5,9 +5,9 @@
 //! | step | what |
 //! |---|---|
 //! | `createSecret` | stage a new key AWSPENDING under the token (idempotent; refused while the previous key may be in use) |
-//! | `setSecret` | nothing: the keys live only in the secret |
+//! | `setSecret` | nothing (a CloudFront Functions edge's key value store is written at promotion) |
 //! | `testSecret` | wait until authorizers can know the key (within the Lambda timeout), then the optional URL checks; with nothing staged under the token (Secrets Manager may call it alone to check a configuration), nothing |
-//! | `finishSecret` | record the time, promote PENDING → AWSCURRENT; with nothing staged under the token, nothing |
+//! | `finishSecret` | record the time, promote PENDING → AWSCURRENT, then copy it into the key value store (`ORIGINSIG_KVS_ARN`, if set; `crate::edge_store`); with nothing staged under the token, nothing |
 //!
 //! Every step is safe to call alone: only `createSecret` creates a key.
 
@@ -44,6 +44,10 @@ pub struct RotatorConfig {
     pub test_url: Option<Url>,
     /// The direct check: a health route of the API, signed as the edge signs it.
     pub direct: Option<checks::DirectTarget>,
+    /// The KeyValueStore of a CloudFront Functions edge (`ORIGINSIG_KVS_ARN`, checked here);
+    /// `kvs` is its client, which the binary opens (`crate::edge_store`).
+    pub kvs_arn: Option<String>,
+    pub kvs: Option<crate::store::kvs::KvsKeyCopy>,
 }
 
 pub const WAIT_SECS: &str = "ORIGINSIG_ROTATION_WAIT_SECS";
@@ -55,6 +59,8 @@ pub const DIRECT_URL: &str = "ORIGINSIG_DIRECT_URL";
 pub const ORIGIN_PATH: &str = "ORIGINSIG_ORIGIN_PATH";
 /// What the edge signs before the uri (its `gatewayPathPrefix`); unset: the origin path.
 pub const GATEWAY_PATH_PREFIX: &str = "ORIGINSIG_GATEWAY_PATH_PREFIX";
+pub const KVS_PROPAGATION_SECS: &str = "ORIGINSIG_KVS_PROPAGATION_SECS";
+pub const KVS_ARN: &str = "ORIGINSIG_KVS_ARN";
 
 impl RotatorConfig {
     pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Self, crate::config::ConfigError> {
@@ -74,6 +80,7 @@ impl RotatorConfig {
             )?,
             edge_max_stale_secs: seconds_var(&get, EDGE_MAX_STALE_SECS, defaults.edge_max_stale_secs)?,
             max_age_secs: seconds_var(&get, crate::config::MAX_AGE_SECS, defaults.max_age_secs)?,
+            kvs_propagation_secs: seconds_var(&get, KVS_PROPAGATION_SECS, defaults.kvs_propagation_secs)?,
             ..defaults
         };
         let direct = url(DIRECT_URL)?
@@ -88,11 +95,18 @@ impl RotatorConfig {
                 Ok(direct)
             })
             .transpose()?;
+        let kvs_arn = get(crate::store::kvs::KVS_ARN_VAR).filter(|v| !v.is_empty());
+        if let Some(arn) = &kvs_arn {
+            crate::store::kvs::check_arn(arn)
+                .map_err(|problem| error(crate::store::kvs::KVS_ARN_VAR, problem))?;
+        }
         Ok(RotatorConfig {
             wait: Duration::from_secs(seconds_var(&get, WAIT_SECS, timing.propagation_wait().as_secs())?),
             timing,
             test_url: url(TEST_URL)?,
             direct,
+            kvs_arn,
+            kvs: None,
         })
     }
 }
@@ -147,6 +161,11 @@ pub async fn run_step(
 ) -> Result<String, RotatorError> {
     match event.step.as_str() {
         "createSecret" => {
+            // A promotion that did not reach the key value store is finished first (the guard
+            // then counts from now and refuses a new key until the old one is out of use).
+            if let Some(copy) = &config.kvs {
+                crate::edge_store::publish_current(copy, store, now).await?;
+            }
             let pending = rotation::ensure_pending(store, &event.token, &config.timing, now).await?;
             Ok(format!(
                 "{} key {} under token {}",
@@ -155,7 +174,9 @@ pub async fn run_step(
                 event.token
             ))
         }
-        "setSecret" => Ok("nothing to set: the keys live only in the secret".to_owned()),
+        "setSecret" => {
+            Ok("nothing to set: the key value store, if any, is written at finishSecret".to_owned())
+        }
         "testSecret" => {
             let Some(pending) = rotation::existing_pending(store, &event.token).await? else {
                 return Ok(format!(
@@ -237,6 +258,9 @@ pub async fn run_step(
                 .into());
             }
             let promoted = rotation::promote(store, &event.token, now).await?;
+            if let Some(copy) = &config.kvs {
+                crate::edge_store::publish_current(copy, store, now).await?;
+            }
             Ok(format!(
                 "AWSCURRENT is {}, AWSPREVIOUS is {}",
                 promoted.new_key_id,

@@ -59,6 +59,11 @@ pub struct Timing {
     /// One Secrets Manager call from the authorizer, at most (well inside API Gateway's wait for
     /// an authorizer).
     pub authorizer_call_timeout_secs: u64,
+    /// How long a CloudFront KeyValueStore update may take to reach every edge location (the
+    /// CloudFront Functions signer reads its key there). AWS documents no bound; one public
+    /// measurement saw 21–26 s. **Unconfirmed**: the default is deliberately far above it, and
+    /// the guard keeps the previous key accepted for at least this long after a promotion.
+    pub kvs_propagation_secs: u64,
     /// Added to every derived bound.
     pub safety_margin_secs: u64,
 }
@@ -81,6 +86,7 @@ impl Timing {
         authorizer_unknown_key_refresh_secs: 30,
         authorizer_refresh_retry_secs: 5,
         authorizer_call_timeout_secs: 2,
+        kvs_propagation_secs: 600,
         safety_margin_secs: 30,
     };
 
@@ -90,8 +96,16 @@ impl Timing {
     }
 
     /// How long after a promotion the key it demoted may still sign or be fresh: the guard.
+    /// The longer of the two edges' bounds: a Lambda@Edge signs with a cached key up to
+    /// `edge_max_stale`, a CloudFront function with the store's old item until the update has
+    /// reached its location (`kvs_propagation`).
     pub const fn previous_key_in_use(&self) -> Duration {
-        Duration::from_secs(self.edge_max_stale_secs + self.max_age_secs + self.safety_margin_secs)
+        let edge = if self.kvs_propagation_secs > self.edge_max_stale_secs {
+            self.kvs_propagation_secs
+        } else {
+            self.edge_max_stale_secs
+        };
+        Duration::from_secs(edge + self.max_age_secs + self.safety_margin_secs)
     }
 
     /// The rotator's time budget per invocation after the propagation wait: its reserve plus
@@ -217,6 +231,18 @@ mod tests {
             (fits.propagation_wait() + fits.rotator_after_wait()).as_secs(),
             ROTATOR_TIMEOUT_SECS
         );
+    }
+
+    /// A store that propagates more slowly than a Lambda@Edge cache may stay stale holds the
+    /// guard back by its own bound.
+    #[test]
+    fn the_guard_covers_the_key_value_store_propagation() {
+        let t = Timing {
+            edge_max_stale_secs: 10,
+            kvs_propagation_secs: 900,
+            ..Timing::DEFAULT
+        };
+        assert_eq!(t.previous_key_in_use(), Duration::from_secs(900 + 60 + 30));
     }
 
     /// `infra/timing.json` is what `originsig timing --json` prints: regenerate it with

@@ -74,6 +74,7 @@ async fn an_interrupted_promotion_keeps_the_guard_armed() {
     // A guard of 3 s, so the test can pass it.
     let timing = Timing {
         edge_max_stale_secs: 1,
+        kvs_propagation_secs: 1,
         max_age_secs: 1,
         safety_margin_secs: 1,
         ..Timing::DEFAULT

@@ -7,6 +7,7 @@
 //!   viewer-request CloudFront Function under njs;
 //! - [`gateway`]: the API Gateway HTTP API emulator with the real authorizer binary;
 //! - [`chain`]: all of it wired together;
+//! - [`kvs`]: a CloudFront KeyValueStore emulator (data plane and edge views);
 //! - [`moto`]: a real moto server on 127.0.0.1 for Secrets Manager;
 //! - [`fault_proxy`]: a proxy in front of it that drops, hangs or delays chosen calls;
 //! - [`repo`]: paths into the repository and the test keys.
@@ -20,6 +21,7 @@ pub mod edge;
 pub mod fault_proxy;
 pub mod gateway;
 pub mod http;
+pub mod kvs;
 pub mod moto;
 pub mod repo;
 pub mod runtime_api;

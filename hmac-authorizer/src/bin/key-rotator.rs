@@ -2,7 +2,8 @@
 //! Configuration: `ORIGINSIG_ROTATION_WAIT_SECS`, `ORIGINSIG_CACHE_TTL_SECS`,
 //! `ORIGINSIG_EDGE_MAX_STALE_SECS`, `ORIGINSIG_MAX_AGE_SECS`, `ORIGINSIG_TEST_URL`,
 //! `ORIGINSIG_DIRECT_URL`, `ORIGINSIG_ORIGIN_PATH`, `ORIGINSIG_GATEWAY_PATH_PREFIX`,
-//! `ORIGINSIG_LOG_LEVEL` (docs/operations.md). Run by hand, it says what it is and exits 2.
+//! `ORIGINSIG_KVS_ARN`, `ORIGINSIG_KVS_PROPAGATION_SECS`, `ORIGINSIG_LOG_LEVEL`
+//! (docs/operations.md). Run by hand, it says what it is and exits 2.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -13,6 +14,7 @@ use originsig_hmac_authorizer::aws::secrets_manager_client;
 use originsig_hmac_authorizer::config::ROTATOR_BINARY;
 use originsig_hmac_authorizer::observability::init_logging;
 use originsig_hmac_authorizer::rotation_lambda::{run_step, RotationEvent, RotatorConfig};
+use originsig_hmac_authorizer::store::kvs::KvsKeyCopy;
 use originsig_hmac_authorizer::store::SecretsManagerStore;
 use originsig_hmac_authorizer::timing::TOOL_CALLS;
 
@@ -27,7 +29,13 @@ async fn main() -> ExitCode {
     }
     init_logging(&std::env::var("ORIGINSIG_LOG_LEVEL").unwrap_or_else(|_| "info".to_owned()));
     let config = match RotatorConfig::from_env(|name| std::env::var(name).ok()) {
-        Ok(config) => Arc::new(config),
+        Ok(mut config) => {
+            if let Some(arn) = &config.kvs_arn {
+                // The ARN was checked by from_env.
+                config.kvs = Some(KvsKeyCopy::open(arn, None, TOOL_CALLS).await?);
+            }
+            Arc::new(config)
+        }
         Err(error) => {
             tracing::error!(variable = error.variable, error = %error, "invalid configuration");
             return ExitCode::FAILURE;

@@ -57,6 +57,9 @@ pub struct DoctorArgs {
     env: Option<String>,
     #[command(flatten)]
     output: super::output::OutputArgs,
+    /// Also check that this CloudFront KeyValueStore (CloudFront Functions edge) holds AWSCURRENT.
+    #[command(flatten)]
+    kvs: super::kvs::KvsArgs,
 }
 
 /// What the API answered for one candidate prefix, judged against the unknown key's answer
@@ -113,17 +116,23 @@ pub async fn run(args: DoctorArgs) -> Result<(), CliError> {
             ))
         })?;
     let uri = if uri.is_empty() { "/" } else { uri };
-    let (ring, replicas) = with_store!(args.source.open(&args.region).await?, store => {
+    let kvs = args.kvs.open(&args.region).await?;
+    let (ring, replicas, edge_copy) = with_store!(args.source.open(&args.region).await?, store => {
         let stored = stored_ring(&store).await?;
         let replicas = super::status::replica_states(&store, &stored).await?;
-        (usable_ring(store.location(), &stored)?, replicas)
+        let edge_copy = super::kvs::compare(kvs.as_ref(), &stored).await?;
+        (usable_ring(store.location(), &stored)?, replicas, edge_copy)
     });
     let text = !args.output.is_json();
     // Edges in a replica region sign with what their replica holds.
     if text {
         super::status::print_replicas(&replicas);
+        if let Some((copy, comparison)) = kvs.as_ref().zip(edge_copy.as_ref()) {
+            println!("key value store {}: {}", copy.arn(), comparison.describe());
+        }
     }
     let replica_behind = replicas.iter().find(|(r, has)| !r.in_sync() || !has);
+    let edge_copy_problem = edge_copy.filter(|c| !c.agrees());
     let key = ring.signing_key();
     let client = client(args.resolve.as_deref())?;
     let send = |header: Option<String>| {
@@ -224,7 +233,13 @@ pub async fn run(args: DoctorArgs) -> Result<(), CliError> {
     match accepted.first() {
         Some(probe) if probe.prefix == args.origin_path => {
             println!("\nok: the edge's default (the origin path {:?}) is what API Gateway shows; keep GatewayPathPrefix = \"(origin path)\" in [{env}-edge.deploy.parameters.parameter_overrides] (no --gateway-path-prefix)", args.origin_path);
-            Ok(())
+            match edge_copy_problem {
+                None => Ok(()),
+                Some(problem) => Err(CliError::CheckFailed(format!(
+                    "the key value store {}",
+                    problem.describe()
+                ))),
+            }
         }
         Some(probe) => {
             println!(

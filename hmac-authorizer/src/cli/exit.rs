@@ -77,13 +77,23 @@ pub mod codes {
         ),
     ];
     pub const ROTATE: &[(Exit, &str)] = &[
-        (Exit::Success, "rotated (or staged, with --no-wait)"),
+        (
+            Exit::Success,
+            "rotated (or staged with --no-wait, or --dry-run printed the plan)",
+        ),
         (Exit::Usage, ""),
         (Exit::Aws, ""),
         (
             Exit::Problem,
-            "rotation refused (too early, invalid pending key) or a rotation test failed",
+            "refused (too early, invalid pending key, a held failed test, a wait below the propagation wait, \
+             a replica behind) or a rotation test failed",
         ),
+    ];
+    pub const ROLLBACK: &[(Exit, &str)] = &[
+        (Exit::Success, "rolled back (or --dry-run printed the plan)"),
+        (Exit::Usage, ""),
+        (Exit::Aws, ""),
+        (Exit::Problem, "refused (no valid AWSPREVIOUS key, a replica behind)"),
     ];
     pub const STATUS: &[(Exit, &str)] = &[
         (Exit::Success, "the key ring is usable"),

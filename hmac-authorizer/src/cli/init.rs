@@ -19,6 +19,8 @@ pub struct InitArgs {
     source: KeySourceArgs,
     #[command(flatten)]
     region: RegionArgs,
+    #[command(flatten)]
+    kvs: super::kvs::KvsArgs,
     /// Description stored with the secret.
     #[arg(
         long,
@@ -29,9 +31,11 @@ pub struct InitArgs {
 
 pub async fn run(args: InitArgs) -> Result<(), CliError> {
     let key = new_key(now_unix())?;
+    let kvs = args.kvs.open(&args.region).await?;
     with_store!(args.source.open(&args.region).await?, store => {
         store.create(&key, &args.description).await?;
         println!("created {} with key {} as AWSCURRENT", store.location(), key.id());
+        super::kvs::publish(kvs.as_ref(), &store, now_unix()).await?;
     });
     println!(
         "next: build the edge bundle and deploy (README), then rotate regularly with `originsig rotate`"

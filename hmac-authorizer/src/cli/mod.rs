@@ -34,6 +34,7 @@ mod init;
 pub mod output;
 mod reference;
 mod rollback;
+mod kvs;
 mod rotate;
 mod routes;
 mod sign;
@@ -399,6 +400,10 @@ pub struct GuardArgs {
     /// The authorizers' freshness window (ORIGINSIG_MAX_AGE_SECS), seconds.
     #[arg(long, default_value_t = Timing::DEFAULT.max_age_secs, value_name = "SECS")]
     pub max_age: u64,
+    /// How long a KeyValueStore update may take to reach every edge location (CloudFront
+    /// Functions edge; unconfirmed by AWS, see `originsig timing`), seconds.
+    #[arg(long, default_value_t = Timing::DEFAULT.kvs_propagation_secs, value_name = "SECS")]
+    pub kvs_propagation: u64,
 }
 
 impl GuardArgs {
@@ -406,6 +411,7 @@ impl GuardArgs {
         Timing {
             edge_max_stale_secs: self.edge_max_stale,
             max_age_secs: self.max_age,
+            kvs_propagation_secs: self.kvs_propagation,
             ..Timing::DEFAULT
         }
     }

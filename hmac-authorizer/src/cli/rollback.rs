@@ -12,15 +12,7 @@ use crate::rotation::{self, RollbackPlan};
 use crate::timing::Timing;
 
 #[derive(Debug, Args)]
-#[command(after_help = "\
-Exit codes:
-  0  rolled back (or --dry-run printed the plan)
-  2  usage error (bad arguments)
-  3  key store or AWS error (no credentials, unreachable, throttled, permissions, missing or
-     malformed keys)
-  4  refused (no valid AWSPREVIOUS key, a replica behind)
-
-See docs/operations.md, \"Roll back\".")]
+#[command(after_help = format!("{}\n\nSee docs/operations.md, \"Roll back\".", super::exit::help(super::exit::codes::ROLLBACK)))]
 pub struct RollbackArgs {
     #[command(flatten)]
     source: KeySourceArgs,
@@ -28,6 +20,8 @@ pub struct RollbackArgs {
     region: RegionArgs,
     #[command(flatten)]
     guard: GuardArgs,
+    #[command(flatten)]
+    kvs: super::kvs::KvsArgs,
     /// Print what would happen and when, and change nothing.
     #[arg(long)]
     dry_run: bool,
@@ -42,6 +36,7 @@ fn describe(plan: &RollbackPlan) -> String {
 
 pub async fn run(args: RollbackArgs) -> Result<(), CliError> {
     let timing: Timing = args.guard.timing();
+    let kvs = args.kvs.open(&args.region).await?;
     with_store!(args.source.open(&args.region).await?, store => {
         let plan = rotation::plan_rollback(&store).await?;
         let now = now_unix();
@@ -63,6 +58,8 @@ pub async fn run(args: RollbackArgs) -> Result<(), CliError> {
             eprintln!("note: a rotation is in progress (AWSPENDING {pending}); it stays staged");
         }
         let done = rotation::rollback(&store, &plan, now).await?;
+        // A CloudFront Functions edge reads the key value store's copy of AWSCURRENT.
+        super::kvs::publish(kvs.as_ref(), &store, now_unix()).await?;
         println!("rolled back: AWSCURRENT is now {}", done.new_key_id);
         if let Some(previous) = &done.previous_key_id {
             println!("AWSPREVIOUS is {previous} (still verifies, for edges that have not read the change yet)");

@@ -9,6 +9,7 @@ use reqwest::Url;
 use super::{human, now_unix, utc, with_store, CliError, GuardArgs, KeySourceArgs, RegionArgs};
 use crate::checks::{self, DirectTarget};
 use crate::rotation::{self, Overrides, Pending, Plan, RotationError, Staging};
+use crate::store::kvs::KvsKeyCopy;
 use crate::store::KeyStore;
 use crate::timing::Timing;
 
@@ -19,6 +20,8 @@ pub struct RotateArgs {
     source: KeySourceArgs,
     #[command(flatten)]
     region: RegionArgs,
+    #[command(flatten)]
+    kvs: super::kvs::KvsArgs,
     /// The authorizers' key cache TTL (ORIGINSIG_CACHE_TTL_SECS), seconds.
     #[arg(long, default_value_t = Timing::DEFAULT.authorizer_cache_ttl_secs, value_name = "SECS")]
     authorizer_cache_ttl: u64,
@@ -99,12 +102,25 @@ pub async fn run(args: RotateArgs) -> Result<(), CliError> {
         test_url: test_url.as_ref(),
         direct: direct.as_ref(),
     };
+    let kvs = args.kvs.open(&args.region).await?;
     with_store!(args.source.open(&args.region).await?, store => {
         if args.dry_run {
             let plan = rotation::plan(&store, &timing, now_unix(), overrides).await?;
             return dry_run(&plan, &timing, wait, &tests, args.force, now_unix());
         }
-        rotate(&store, &timing, wait, overrides, &tests, args.no_wait).await
+        // 0. A promotion that did not reach the key value store is finished first, and that is
+        // all this run does: the edges' key changes now, so the guard counts from now.
+        if let Some(published) = super::kvs::publish(kvs.as_ref(), &store, now_unix()).await? {
+            if published.written != crate::store::kvs::Written::Unchanged {
+                println!(
+                    "finished the promotion of {}: the key value store holds it now; next rotation safe at {}",
+                    published.key_id,
+                    utc(timing.next_safe_rotation(now_unix()))
+                );
+                return Ok(());
+            }
+        }
+        rotate(&store, &timing, wait, overrides, &tests, args.no_wait, kvs.as_ref()).await
     })
 }
 
@@ -156,6 +172,7 @@ async fn rotate(
     overrides: Overrides,
     tests: &Tests<'_>,
     no_wait: bool,
+    kvs: Option<&KvsKeyCopy>,
 ) -> Result<(), CliError> {
     // 1. Stage (or resume): what the store allows first, then the wait, before any write.
     let plan = rotation::plan(store, timing, now_unix(), overrides).await?;
@@ -224,11 +241,18 @@ async fn rotate(
     .await?;
     print_overridden(&overridden);
     // 4. Promote.
-    promote(store, &pending, timing).await
+    promote(store, &pending, timing, kvs).await
 }
 
-async fn promote(store: &impl KeyStore, pending: &Pending, timing: &Timing) -> Result<(), CliError> {
+async fn promote(
+    store: &impl KeyStore,
+    pending: &Pending,
+    timing: &Timing,
+    kvs: Option<&KvsKeyCopy>,
+) -> Result<(), CliError> {
     let promoted = rotation::promote(store, &pending.token, now_unix()).await?;
+    // A CloudFront Functions edge reads the key value store's copy of AWSCURRENT.
+    super::kvs::publish(kvs, store, now_unix()).await?;
     println!("rotated: AWSCURRENT is now {}", promoted.new_key_id);
     if let Some(previous) = &promoted.previous_key_id {
         println!("AWSPREVIOUS is {previous} (still verifies, for edges that have not read the new key yet)");

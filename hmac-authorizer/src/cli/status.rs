@@ -18,6 +18,8 @@ pub struct StatusArgs {
     output: super::output::OutputArgs,
     #[command(flatten)]
     guard: GuardArgs,
+    #[command(flatten)]
+    kvs: super::kvs::KvsArgs,
 }
 
 fn describe(version: &KeyVersion, now: u64) -> serde_json::Value {
@@ -34,6 +36,7 @@ fn describe(version: &KeyVersion, now: u64) -> serde_json::Value {
 pub async fn run(args: StatusArgs) -> Result<(), CliError> {
     let timing = args.guard.timing();
     let now = now_unix();
+    let kvs = args.kvs.open(&args.region).await?;
     let (name, ring, promoted_at, guard, replicas, failed_test) = with_store!(args.source.open(&args.region).await?, store => {
         let ring = stored_ring(&store).await?;
         let promoted_at = rotation::last_promotion(&store, &ring).await?;
@@ -66,6 +69,7 @@ pub async fn run(args: StatusArgs) -> Result<(), CliError> {
             .and_then(|p| p.key.as_ref().err())
             .map(|e| ("AWSPENDING", e.clone())),
     };
+    let edge_copy = super::kvs::compare(kvs.as_ref(), &ring).await?;
     let versions: Vec<&KeyVersion> = [&ring.current, &ring.pending, &ring.previous]
         .into_iter()
         .flatten()
@@ -87,10 +91,19 @@ pub async fn run(args: StatusArgs) -> Result<(), CliError> {
             })).collect::<Vec<_>>(),
             "replicaBehind": replica_behind,
             "problem": problem.as_ref().map(|(label, e)| format!("{label}: {e}")),
+            "keyValueStore": kvs.as_ref().zip(edge_copy.as_ref()).map(|(copy, c)| json!({
+                "arn": copy.arn(),
+                "keyId": c.held_key_id(),
+                "matchesCurrent": c.agrees(),
+                "state": c.describe(),
+            })),
         });
         super::output::print_json(&doc);
     } else {
         print_text(&name, &versions, &ring, promoted_at, next_safe, now);
+        if let Some((copy, c)) = kvs.as_ref().zip(edge_copy.as_ref()) {
+            println!("key value store {}: {}", copy.arn(), c.describe());
+        }
         print_replicas(&replicas);
         if let Some(behind) = &replica_behind {
             println!("the next rotation waits: {behind}");

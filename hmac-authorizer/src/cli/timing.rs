@@ -43,8 +43,13 @@ pub fn run(args: &TimingArgs) -> Result<(), CliError> {
         t.authorizer_call_timeout_secs
     );
     println!(
+        "CloudFront Functions edge: a KeyValueStore update is assumed to reach every edge location within {}s \
+         (UNCONFIRMED: AWS documents no bound; one public measurement saw 21-26 s)",
+        t.kvs_propagation_secs
+    );
+    println!(
         "rotation: a new key waits {} as AWSPENDING (authorizer TTL + {}s margin); the next rotation may start {} \
-         after a promotion (edge max stale + window + margin)",
+         after a promotion (the longer of edge max stale and KeyValueStore propagation, + window + margin)",
         human(t.propagation_wait().as_secs()),
         t.safety_margin_secs,
         human(t.previous_key_in_use().as_secs())

@@ -4,6 +4,7 @@
 //! label) or a key-ring file (the local chain). One error type for both.
 
 mod file;
+pub mod kvs;
 mod secrets_manager;
 
 use std::future::Future;
@@ -65,6 +66,14 @@ pub enum StoreError {
     },
     #[error("key file {path}: {problem}")]
     File { path: String, problem: String },
+    /// The CloudFront KeyValueStore that holds the edge's copy of the key (`store::kvs`).
+    #[error("{action} on key value store {arn}: {problem}; {todo}")]
+    KeyValueStore {
+        action: &'static str,
+        arn: String,
+        problem: String,
+        todo: String,
+    },
     #[error("{what}: {label} is not a valid key: {problem}; put a valid value back (SPEC.md §7)")]
     Invalid {
         what: String,
