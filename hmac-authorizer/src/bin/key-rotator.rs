@@ -32,7 +32,13 @@ async fn main() -> ExitCode {
         Ok(mut config) => {
             if let Some(arn) = &config.kvs_arn {
                 // The ARN was checked by from_env.
-                config.kvs = Some(KvsKeyCopy::open(arn, None, TOOL_CALLS).await?);
+                match KvsKeyCopy::open(arn, None, TOOL_CALLS).await {
+                    Ok(copy) => config.kvs = Some(copy),
+                    Err(error) => {
+                        tracing::error!(variable = "ORIGINSIG_KVS_ARN", error = %error, "the key value store client cannot be built");
+                        return ExitCode::FAILURE;
+                    }
+                }
             }
             Arc::new(config)
         }
