@@ -82,7 +82,7 @@ pub mod codes {
             "rotated (or staged with --no-wait, or --dry-run printed the plan)",
         ),
         (Exit::Usage, ""),
-        (Exit::Aws, ""),
+        (Exit::Aws, "also when a rotation test's URL does not answer (the promotion is held)"),
         (
             Exit::Problem,
             "refused (too early, invalid pending key, a held failed test, a wait below the propagation wait, \
@@ -93,7 +93,10 @@ pub mod codes {
         (Exit::Success, "rolled back (or --dry-run printed the plan)"),
         (Exit::Usage, ""),
         (Exit::Aws, ""),
-        (Exit::Problem, "refused (no valid AWSPREVIOUS key, a replica behind)"),
+        (
+            Exit::Problem,
+            "refused (no valid AWSPREVIOUS key, a replica behind)",
+        ),
     ];
     pub const STATUS: &[(Exit, &str)] = &[
         (Exit::Success, "the key ring is usable"),
