@@ -397,3 +397,114 @@ async fn a_rotation_through_the_store_with_slow_locations_has_no_false_denial() 
 async fn a_rotation_through_the_store_with_transient_not_found_has_no_false_denial() {
     rotation_under_traffic("cff-kvs-rotation-nf", true).await;
 }
+
+/// `local-chain --edge cloudfront-function --secrets-manager` (the README's command, here on
+/// free ports): it starts, prints its curl lines and the store's commands, and each does what
+/// its comment says — through the edge 200 signed with the key `init --kvs-arn` wrote, direct
+/// 401, the replayed signature 403, and `status` finds the store holding AWSCURRENT.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn local_chain_runs_the_function_on_the_store_with_secrets_manager() {
+    use tokio::io::AsyncBufReadExt;
+    let mut child = tokio::process::Command::new(binary("local-chain").unwrap())
+        .args([
+            "--edge",
+            "cloudfront-function",
+            "--secrets-manager",
+            "--quiet",
+            "--edge-port",
+            "0",
+            "--gateway-port",
+            "0",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut printed = Vec::new();
+    let read = async {
+        // Up to the blank line that ends the instructions.
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if line.is_empty() && printed.iter().any(|l: &String| l.contains(" rotate --secret-id")) {
+                break;
+            }
+            printed.push(line);
+        }
+    };
+    if tokio::time::timeout(Duration::from_secs(60), read).await.is_err() || printed.is_empty() {
+        let _ = child.start_kill();
+        let out = child.wait_with_output().await.unwrap();
+        panic!(
+            "local-chain: {printed:?} {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let shown = printed.join("\n");
+    let curl = |comment: &str| -> Vec<String> {
+        let at = printed
+            .iter()
+            .position(|l| l.contains(comment))
+            .unwrap_or_else(|| panic!("{shown}"));
+        printed[at + 1].split_whitespace().map(str::to_owned).collect()
+    };
+    // curl -i URL [-H 'Name: value']…
+    async fn run(words: &[String]) -> (u16, String) {
+        let mut request = http().get(&words[2]);
+        let joined = words[3..].join(" ");
+        for header in joined.split("-H ").filter(|h| !h.trim().is_empty()) {
+            let header = header.trim().trim_matches('\'');
+            let (name, value) = header.split_once(": ").unwrap();
+            request = request.header(name, value);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.text().await.unwrap_or_default())
+    }
+    let (status, body) = run(&curl("through the edge")).await;
+    assert_eq!(status, 200, "{body}\n{shown}");
+    let (status, _) = run(&curl("no signature: 401")).await;
+    assert_eq!(status, 401, "{shown}");
+    let (status, _) = run(&curl("10 minutes ago: 403")).await;
+    assert_eq!(status, 403, "{shown}");
+
+    // The printed status command, with the printed environment.
+    let export = printed
+        .iter()
+        .find_map(|l| l.trim().strip_prefix("export "))
+        .unwrap_or_else(|| panic!("{shown}"));
+    let env: Vec<(&'static str, String)> = export
+        .split_whitespace()
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (&*Box::leak(k.to_owned().into_boxed_str()), v.to_owned()))
+        .collect();
+    let status_line = printed
+        .iter()
+        .find(|l| l.contains(" status --secret-id"))
+        .unwrap_or_else(|| panic!("{shown}"));
+    let words: Vec<&str> = status_line.split_whitespace().skip(1).collect();
+    let mut args = words.clone();
+    args.push("--json");
+    let out = originsig(&args, &env).await;
+    assert!(out.status.success(), "{}", text(&out));
+    let status: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(status["keyValueStore"]["matchesCurrent"], true, "{status:#}");
+    let signed_with: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        signed_with["authorizer"]["keyId"], status["keyValueStore"]["keyId"],
+        "the function signed with the key the store holds"
+    );
+
+    // Ctrl-C stops it all (moto and the emulators with it).
+    let pid = child.id().unwrap().to_string();
+    assert!(std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let exit = tokio::time::timeout(Duration::from_secs(20), child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(exit.success(), "{exit}");
+}

@@ -23,7 +23,7 @@ use originsig_tests::repo;
 #[derive(Debug, Parser)]
 #[command(
     name = "local-chain",
-    about = "Run the originsig chain locally: edge (CloudFront + Lambda@Edge) → gateway (HTTP API + authorizer) → backend",
+    about = "Run the originsig chain locally: edge (CloudFront + Lambda@Edge or a CloudFront Function) → gateway (HTTP API + authorizer) → backend",
     after_help = "Everything listens on 127.0.0.1. Ctrl-C stops it all."
 )]
 struct Args {
@@ -36,7 +36,9 @@ struct Args {
     /// Key-ring file (created with `originsig init` if missing); embedded in the edge bundle.
     #[arg(long, value_name = "PATH")]
     key_file: Option<PathBuf>,
-    /// Keys from Secrets Manager instead: starts a local moto server and creates the secret.
+    /// Keys from Secrets Manager instead: starts a local moto server and creates the secret (with
+    /// --edge cloudfront-function, also a KeyValueStore emulator that `originsig init --kvs-arn`
+    /// fills and `originsig rotate --kvs-arn` updates).
     #[arg(long, conflicts_with = "key_file")]
     secrets_manager: bool,
     /// Proxy allowed requests to this URL instead of the demo backend.
