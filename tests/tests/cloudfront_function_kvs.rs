@@ -200,6 +200,23 @@ struct Seen {
     key_id: String,
 }
 
+/// Whether each location's last `n` answers are 200s signed with another key than the first
+/// answer's (the key before the rotation).
+fn everywhere_new(seen: &[Seen], urls: &[(&'static str, String)], n: usize) -> bool {
+    let Some(old) = seen.iter().find(|s| s.status == 200).map(|s| s.key_id.as_str()) else {
+        return false;
+    };
+    urls.iter().all(|(location, _)| {
+        let last: Vec<&Seen> = seen
+            .iter()
+            .rev()
+            .filter(|s| s.location == *location)
+            .take(n)
+            .collect();
+        last.len() == n && last.iter().all(|s| s.status == 200 && s.key_id != old)
+    })
+}
+
 /// A rotation under continuous traffic through the chain with the real KeyValueStore path:
 /// Secrets Manager (moto) is the source of truth, `originsig rotate --kvs-arn` copies the new
 /// key into the store after the promotion, and four edge locations see that write after 0 to
@@ -279,14 +296,13 @@ async fn rotation_under_traffic(name: &str, transient_not_found: bool) {
     until_everywhere(&views, Duration::from_secs(10)).await;
 
     // Viewers at every location, one request after another, until the rotation is over and
-    // the slowest location has had its update for a second.
+    // every location has signed with the new key a few times (at most 25 s in all).
     let rotated = Arc::new(AtomicBool::new(false));
     let traffic = tokio::spawn({
         let rotated = Arc::clone(&rotated);
         async move {
-            let mut seen = Vec::new();
+            let mut seen: Vec<Seen> = Vec::new();
             let stop_at = Instant::now() + Duration::from_secs(25);
-            let mut done_at = None;
             while Instant::now() < stop_at {
                 let (location, url) = &urls[seen.len() % urls.len()];
                 let (status, retry_after, key_id) = get(&format!("{url}/hello?n={}", seen.len())).await;
@@ -296,11 +312,8 @@ async fn rotation_under_traffic(name: &str, transient_not_found: bool) {
                     retry_after,
                     key_id,
                 });
-                if rotated.load(Ordering::SeqCst) {
-                    let done = *done_at.get_or_insert(Instant::now());
-                    if done.elapsed() > Duration::from_secs(5) {
-                        break;
-                    }
+                if rotated.load(Ordering::SeqCst) && everywhere_new(&seen, &urls, 3) {
+                    break;
                 }
                 tokio::time::sleep(Duration::from_millis(10)).await;
             }
