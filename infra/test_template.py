@@ -643,12 +643,14 @@ class Configure(unittest.TestCase):
         with tempfile.TemporaryDirectory() as folder:
             run, path = self.configure(folder, "--env", "legacy", "--api-id", "f6g7h8i9j0", "--api-kind", "rest",
                                        "--region", "ap-southeast-2", "--custom-domain", "origin.example.com",
-                                       "--mapping-path", "v1", "--new-distribution")
+                                       "--mapping-path", "v1", "--new-distribution", "--health-path", "/health")
             self.assertEqual(run.returncode, 0, run.stderr)
             self.assertIn("originsig doctor", run.stdout)
             self.with_samconfig(path)
             overrides = deploy_config.section("legacy")["parameter_overrides"]
             self.assertEqual((overrides["HttpApiId"], overrides["RestApiId"]), ("", "f6g7h8i9j0"))
+            # A REST API of your own needs a health route too (rule CheckPathWithYourApi).
+            self.assertEqual(overrides["RotatorCheckPath"], "/health")
             self.assertEqual((overrides["ApiCustomDomain"], overrides["OriginPath"]), ("origin.example.com", "/v1"))
             args = deploy_config.bundle_args(deploy_config.bundle_parameters("legacy"))
             self.assertEqual(args[args.index("--api-kind") + 1], "rest_api")
