@@ -363,11 +363,11 @@ export class OriginSig extends Construct {
 
     // ---------------------------------------------------------------- edge signer
     const edgeLogGroupName = `/originsig/${stack.stackName}/edge-signer`;
-    // The us-east-1 stack EdgeFunction puts the function in, made here first so the role and the
-    // log group (with retention) live next to the function (no cross-region references).
+    // The us-east-1 stack: EdgeFunction puts the Lambda@Edge function in it, made here first so the
+    // role and the log group (with retention) live next to the function (no cross-region
+    // references); the CloudFront function's alarms go there too. In us-east-1: this stack.
     const stage = Stage.of(this);
     if (!stage) throw new Error("OriginSig: the stack must be part of a CDK app");
-    // (In us-east-1 EdgeFunction keeps the function in this stack.)
     const edgeStackId = `${stack.stackName}-edge`;
     const usEast1Stack = () =>
       stack.region === "us-east-1"
