@@ -16,6 +16,11 @@ values, so the bundle, the two stacks and the rotator cannot disagree.
                                                       and the API-region stack's outputs (`sam list
                                                       stack-outputs --output json`), after checking that
                                                       the built bundle has the same values
+    deploy_config.py edge-kind ENV                    ENV-edge's EdgeKind (lambda-edge | cloudfront-function)
+    deploy_config.py function-args ENV OUTPUTS        edge-signer/cloudfront-function/build.py arguments, one per
+                                                      line, from ENV-edge and the API-region stack's outputs
+    deploy_config.py api-parameters ENV KVS_ARN OUT   write the API-region stack's parameters (OUT.yaml) with
+                                                      KeyValueStoreArn set to KVS_ARN
 
 Run it with any python3: without the SAM CLI it installs .venv-sam and runs again with its Python
 (infra/sam_python.py). Exit 2 and a message naming the section and parameter on any problem.
@@ -32,7 +37,8 @@ import sam_python
 
 INFRA = Path(__file__).resolve().parent
 ROOT = INFRA.parent
-SAMCONFIG = INFRA / "samconfig.toml"
+# ORIGINSIG_SAMCONFIG: the script tests' stand-in (infra/test_template.py); sam itself reads infra/samconfig.toml.
+SAMCONFIG = Path(os.environ.get("ORIGINSIG_SAMCONFIG") or INFRA / "samconfig.toml")
 EDGE_SUFFIX = "-edge"
 # The built edge bundle's configuration (ORIGINSIG_EDGE_BUNDLE_CONFIG: the script tests' stand-in).
 BUNDLE_CONFIG = Path(os.environ.get("ORIGINSIG_EDGE_BUNDLE_CONFIG") or ROOT / "target" / "lambda" / "edge-signer" / "config.json")
@@ -261,6 +267,34 @@ def edge_parameters(env, outputs):
     return parameters
 
 
+def edge_kind(env):
+    return effective(env + EDGE_SUFFIX, FROM_API_STACK)[1]["EdgeKind"]
+
+
+def function_args(env, outputs):
+    """build.py arguments for the CloudFront function: it signs for the host and path prefix the API
+    sees, which it cannot read at the edge (the API-region stack's OriginDomain, OriginPath, ApiKind)."""
+    _, edge = effective(env + EDGE_SUFFIX, FROM_API_STACK)
+    by_key = {o["OutputKey"]: o.get("OutputValue", "") for o in outputs}
+    if "OriginDomain" not in by_key:
+        raise ConfigProblem(f"the API-region stack has no output OriginDomain: deploy it first (infra/deploy.sh {env})")
+    prefix = edge["GatewayPathPrefix"]
+    if prefix == ORIGIN_PATH_PREFIX:
+        prefix = by_key.get("OriginPath", "")
+    return ["--origin-domain", by_key["OriginDomain"], "--gateway-path-prefix", prefix,
+            "--api-kind", by_key.get("ApiKind", HTTP_API)]
+
+
+def api_parameters(env, kvs_arn):
+    """The API-region stack's parameters (samconfig.toml's, with the templates' defaults) with the
+    key value store the rotator writes."""
+    spec = template(section(env)["template_file"])["Parameters"]["KeyValueStoreArn"]
+    problem = check_value("KeyValueStoreArn", spec, kvs_arn)
+    if problem:
+        raise ConfigProblem(problem)
+    return dict(effective(env)[1], KeyValueStoreArn=kvs_arn)
+
+
 CLI = "target/release/originsig"  # infra/build.sh builds it
 
 
@@ -312,6 +346,16 @@ def main(argv):
                 with open(name, encoding="utf-8") as f:
                     outputs.append(json.load(f))
             print(next_steps(args[0], *outputs))
+        elif command == "edge-kind" and len(args) == 1:
+            print(edge_kind(args[0]))
+        elif command == "function-args" and len(args) == 2:
+            with open(args[1], encoding="utf-8") as f:
+                print("\n".join(function_args(args[0], json.load(f))))
+        elif command == "api-parameters" and len(args) == 3:
+            env, kvs_arn, out = args
+            parameters = api_parameters(env, kvs_arn)
+            with open(out, "w", encoding="utf-8") as f:
+                json.dump(parameters, f, indent=2)
         elif command == "bundle-args" and len(args) == 1:
             print("\n".join(bundle_args(bundle_parameters(args[0]))))
         elif command == "edge-parameters" and len(args) == 3:
