@@ -114,7 +114,9 @@ class TemplatesMatchTheCode(unittest.TestCase):
 
     def test_edge_association_and_managed_policies(self):
         behavior = props(EDGE, "Distribution")["DistributionConfig"]["DefaultCacheBehavior"]
-        association = behavior["LambdaFunctionAssociations"][0]
+        # EdgeKind: the Lambda@Edge association is the IsLambdaEdge branch (CloudFront Functions: FunctionAssociations).
+        condition, (association,), _ = behavior["LambdaFunctionAssociations"]["Fn::If"]
+        self.assertEqual(condition, "IsLambdaEdge")
         self.assertEqual(association["EventType"], "origin-request")
         self.assertEqual(association["LambdaFunctionARN"], {"Ref": "EdgeSignerFunction.Version"})
         self.assertEqual(behavior["CachePolicyId"], "4135ea2d-6df8-44a3-9df3-4b5a84be39ad")  # CachingDisabled
@@ -638,7 +640,7 @@ class Configure(unittest.TestCase):
         with tempfile.TemporaryDirectory() as folder:
             run, path = self.configure(folder, "--env", "legacy", "--api-id", "f6g7h8i9j0", "--api-kind", "rest",
                                        "--region", "ap-southeast-2", "--custom-domain", "origin.example.com",
-                                       "--mapping-path", "v1", "--new-distribution")
+                                       "--mapping-path", "v1", "--health-path", "/health", "--new-distribution")
             self.assertEqual(run.returncode, 0, run.stderr)
             self.assertIn("originsig doctor", run.stdout)
             self.with_samconfig(path)
