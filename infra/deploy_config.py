@@ -322,7 +322,9 @@ def next_steps(env, api_outputs, edge_outputs):
     if api["ApiCustomDomain"]:
         lines.append(f"  {CLI} doctor --secret-id {secret} --region {region} --direct-url {out.get('DirectApiUrl', '<DirectApiUrl>')}<a GET route> "
                      f"--origin-path '{api['OriginPath']}'")
-    lines.append(f"  {CLI} rotate --secret-id {secret} --region {region} --test-url {viewer} --direct-url {out.get('DirectApiUrl', '<DirectApiUrl>')}")
+    # The health route: the stage root (DirectApiUrl) has no route on most APIs, and API Gateway
+    # answers 404 there before any authorizer, which fails the rotation test.
+    lines.append(f"  {CLI} rotate --secret-id {secret} --region {region} --test-url {viewer} --direct-url {out.get('RotatorCheckUrl', '<RotatorCheckUrl>')}")
     lines.append(f"  {CLI} status --secret-id {secret} --region {region}")
     return "\n".join(lines)
 

@@ -114,7 +114,9 @@ class TemplatesMatchTheCode(unittest.TestCase):
 
     def test_edge_association_and_managed_policies(self):
         behavior = props(EDGE, "Distribution")["DistributionConfig"]["DefaultCacheBehavior"]
-        association = behavior["LambdaFunctionAssociations"]["Fn::If"][1][0]
+        # EdgeKind: the Lambda@Edge association is the IsLambdaEdge branch (CloudFront Functions: FunctionAssociations).
+        condition, (association,), _ = behavior["LambdaFunctionAssociations"]["Fn::If"]
+        self.assertEqual(condition, "IsLambdaEdge")
         self.assertEqual(association["EventType"], "origin-request")
         self.assertEqual(association["LambdaFunctionARN"], {"Ref": "EdgeSignerFunction.Version"})
         self.assertEqual(behavior["CachePolicyId"], "4135ea2d-6df8-44a3-9df3-4b5a84be39ad")  # CachingDisabled
