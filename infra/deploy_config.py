@@ -306,14 +306,23 @@ def next_steps(env, api_outputs, edge_outputs):
     region = api_options["region"]
     secret = out.get("SecretArn", api["SecretName"])
     lines = ["next steps (docs/your-api.md):"]
+    # A CloudFront Functions edge: a viewer-request function, and every rotate must copy the key
+    # into its store (docs/cloudfront-functions.md, "Deploy it").
+    function_edge = edge["EdgeKind"] == "cloudfront-function"
+    store = f" --kvs-arn {out.get('KeyValueStoreArn') or '<KeyValueStoreArn>'}" if function_edge else ""
     if api["HttpApiId"]:
         lines.append(f"  {CLI} routes attach --region {region} --api-id {api['HttpApiId']} --authorizer-id {out.get('AuthorizerId', '<AuthorizerId>')}")
     elif api.get("RestApiId"):
         lines.append(f"  attach the authorizer {out.get('AuthorizerId', '<AuthorizerId>')} (CUSTOM) to every method of REST API "
                      f"{api['RestApiId']}, then deploy its stage (docs/your-api.md, \"A REST API\")")
-    if edge["ExistingDistributionId"]:
+    if edge["ExistingDistributionId"] and function_edge:
+        lines.append(f"  associate {out.get('CloudFrontFunctionArn', '<CloudFrontFunctionArn>')} (viewer request) with the cache "
+                     f"behaviour of {edge['ExistingDistributionId']} that forwards to {out.get('OriginDomain', 'the API')}, origin request "
+                     f"policy AllViewerExceptHostHeader (docs/cloudfront-functions.md)")
+    elif edge["ExistingDistributionId"]:
         lines.append(f"  associate {out.get('EdgeSignerVersionArn', '<EdgeSignerVersionArn>')} (origin request) with the cache "
                      f"behaviour of {edge['ExistingDistributionId']} that forwards to {out.get('OriginDomain', 'the API')} (docs/your-api.md)")
+    if edge["ExistingDistributionId"]:
         viewer = "https://<your distribution's domain>/"
         lines.append(f"  infra/smoke.sh {env} {viewer}")
     else:
@@ -321,11 +330,11 @@ def next_steps(env, api_outputs, edge_outputs):
         lines.append(f"  infra/smoke.sh {env}")
     if api["ApiCustomDomain"]:
         lines.append(f"  {CLI} doctor --secret-id {secret} --region {region} --direct-url {out.get('DirectApiUrl', '<DirectApiUrl>')}<a GET route> "
-                     f"--origin-path '{api['OriginPath']}'")
+                     f"--origin-path '{api['OriginPath']}'{store}")
     # The health route: the stage root (DirectApiUrl) has no route on most APIs, and API Gateway
     # answers 404 there before any authorizer, which fails the rotation test.
-    lines.append(f"  {CLI} rotate --secret-id {secret} --region {region} --test-url {viewer} --direct-url {out.get('RotatorCheckUrl', '<RotatorCheckUrl>')}")
-    lines.append(f"  {CLI} status --secret-id {secret} --region {region}")
+    lines.append(f"  {CLI} rotate --secret-id {secret} --region {region} --test-url {viewer} --direct-url {out.get('RotatorCheckUrl', '<RotatorCheckUrl>')}{store}")
+    lines.append(f"  {CLI} status --secret-id {secret} --region {region}{store}")
     return "\n".join(lines)
 
 

@@ -808,6 +808,30 @@ class EveryStepWorksWhenReached(unittest.TestCase):
         self.assertIn("E1EXAMPLE2ABCD", text)
         self.assertIn("originsig doctor", text)
         self.assertIn("rotate --secret-id arn:aws:secretsmanager:eu-west-1:123456789012:secret:originsig/estate-AbCdEf --region eu-west-1", text)
+        self.assertNotIn("--kvs-arn", text)
+
+    def test_next_commands_with_a_cloudfront_functions_edge_name_the_function_and_the_store(self):
+        config = re.sub(r'(\[estate-edge\.deploy\.parameters\.parameter_overrides\][^\[]*?)EdgeKind = "lambda-edge"',
+                        r'\1EdgeKind = "cloudfront-function"', source("infra/samconfig.toml"), count=1, flags=re.S)
+        self.assertIn('EdgeKind = "cloudfront-function"', config)
+        with tempfile.TemporaryDirectory() as folder:
+            path = os.path.join(folder, "samconfig.toml")
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(config)
+            original = deploy_config.SAMCONFIG
+            deploy_config.SAMCONFIG = path
+            try:
+                api = [{"OutputKey": "SecretArn", "OutputValue": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:originsig/estate-AbCdEf"}]
+                edge = [{"OutputKey": "CloudFrontFunctionArn", "OutputValue": "arn:aws:cloudfront::123456789012:function/estate-signer"},
+                        {"OutputKey": "KeyValueStoreArn", "OutputValue": "arn:aws:cloudfront::123456789012:key-value-store/k1"}]
+                text = deploy_config.next_steps("estate", api, edge)
+            finally:
+                deploy_config.SAMCONFIG = original
+        self.assertIn("associate arn:aws:cloudfront::123456789012:function/estate-signer (viewer request)", text)
+        self.assertNotIn("EdgeSignerVersionArn", text)
+        for command in ("rotate", "status"):
+            line = next(l for l in text.splitlines() if f"originsig {command} " in l)
+            self.assertIn("--kvs-arn arn:aws:cloudfront::123456789012:key-value-store/k1", line, "every rotate must copy the key into the store")
 
 
 
