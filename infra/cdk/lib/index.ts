@@ -63,9 +63,9 @@ export const FAILED_TEST_TAG = "originsig:failed-test";
 /** Which edge signs (infra/edge.yaml `EdgeKind`). */
 export type EdgeKind = "lambda-edge" | "cloudfront-function";
 export const EDGE_KINDS: readonly EdgeKind[] = ["lambda-edge", "cloudfront-function"];
-/** The KeyValueStore item the function reads and the rotator writes (hmac-authorizer/src/store/kvs.rs
- * KVS_ITEM_KEY; edge-signer/cloudfront-function/build.py DEFAULT_KVS_KEY; test.ts holds them equal). */
-export const KVS_ITEM_KEY = "originsig-current";
+/** The KeyValueStore item the function reads and the rotator writes: its one source is
+ * infra/kvs-item-key.txt, which the Rust writer (KVS_ITEM_KEY) and build.py (DEFAULT_KVS_KEY) read too. */
+export const KVS_ITEM_KEY = fs.readFileSync(path.join(REPO, "infra", "kvs-item-key.txt"), "utf8").trim();
 /** The host to build the function with when the origin domain is only known at deploy time (a new
  * API in this app): the construct writes the origin domain in its place. `.invalid` (RFC 2606)
  * can never be a real origin, so a function built with it that escaped the construct fails closed. */

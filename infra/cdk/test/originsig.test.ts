@@ -48,9 +48,13 @@ describe("the construct's names are the code's", () => {
   });
 
   it("the key value store item and the function alarm threshold are the code's and edge.yaml's", () => {
-    assert.equal(KVS_ITEM_KEY, rust("hmac-authorizer/src/store/kvs.rs", "KVS_ITEM_KEY"));
+    // One source, infra/kvs-item-key.txt: the construct, the Rust writer and build.py read it.
+    assert.equal(KVS_ITEM_KEY, fs.readFileSync(path.join(REPO, "infra", "kvs-item-key.txt"), "utf8").trim());
+    assert.equal(KVS_ITEM_KEY, "originsig-current");
+    const writer = fs.readFileSync(path.join(REPO, "hmac-authorizer", "src", "store", "kvs.rs"), "utf8");
+    assert.match(writer, /KVS_ITEM_KEY: &str = include_str!\("[./]*infra\/kvs-item-key\.txt"\)/);
     const build = fs.readFileSync(path.join(REPO, "edge-signer", "cloudfront-function", "build.py"), "utf8");
-    assert.equal(KVS_ITEM_KEY, /^DEFAULT_KVS_KEY = "([^"]*)"$/m.exec(build)?.[1]);
+    assert.match(build, /"infra", "kvs-item-key\.txt"/);
     const edge = fs.readFileSync(path.join(REPO, "infra", "edge.yaml"), "utf8");
     const threshold = /^  FunctionComputeAlarmThresholdPercent:\n(?:    .*\n)*?    Default: (\d+)$/m.exec(edge)?.[1];
     assert.equal(String(FUNCTION_COMPUTE_ALARM_PERCENT), threshold);
