@@ -93,7 +93,10 @@ pub mod codes {
         (Exit::Success, "rolled back (or --dry-run printed the plan)"),
         (Exit::Usage, ""),
         (Exit::Aws, ""),
-        (Exit::Problem, "refused (no valid AWSPREVIOUS key, a replica behind)"),
+        (
+            Exit::Problem,
+            "refused (no valid AWSPREVIOUS key, a replica behind)",
+        ),
     ];
     pub const STATUS: &[(Exit, &str)] = &[
         (Exit::Success, "the key ring is usable"),
