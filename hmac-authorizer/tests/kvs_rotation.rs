@@ -177,7 +177,9 @@ async fn rotations_with_a_slowly_propagating_store_deny_nothing() {
             let wait = safe_at - now;
             traffic.run(&clock, &store, &mut now, wait).await;
         }
-        let pending = rotation::start(&store, &TIMING, now, false).await.unwrap();
+        let (pending, _) = rotation::start(&store, &TIMING, now, rotation::Overrides::NONE)
+            .await
+            .unwrap();
         traffic
             .run(&clock, &store, &mut now, TIMING.propagation_wait().as_secs())
             .await;
