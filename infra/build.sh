@@ -2,6 +2,9 @@
 # Builds every deployable artifact for one environment of infra/samconfig.toml, and the CLI:
 #   edge     target/lambda/edge-signer/edge-signer.zip   (config baked in: secret, region, replicas,
 #            timings, path prefix, API kind: all from the ENV sections of infra/samconfig.toml)
+#            With EdgeKind "cloudfront-function" in [ENV-edge] the bundle is still built (SAM packages
+#            its CodeUri whatever the condition); the CloudFront function is built by infra/deploy.sh,
+#            for the API-region stack's OriginDomain output, and needs the CLI (`cli`) to seed its store.
 #   lambdas  target/lambda/hmac-authorizer/bootstrap.zip, target/lambda/key-rotator/bootstrap.zip
 #            (arm64, cross-compiled with cargo-lambda + zig)
 #   cli      target/release/originsig (the operator's CLI, for this machine)

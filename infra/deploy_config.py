@@ -16,6 +16,11 @@ values, so the bundle, the two stacks and the rotator cannot disagree.
                                                       and the API-region stack's outputs (`sam list
                                                       stack-outputs --output json`), after checking that
                                                       the built bundle has the same values
+    deploy_config.py edge-kind ENV                    ENV-edge's EdgeKind (lambda-edge | cloudfront-function)
+    deploy_config.py function-args ENV OUTPUTS        edge-signer/cloudfront-function/build.py arguments, one per
+                                                      line, from ENV-edge and the API-region stack's outputs
+    deploy_config.py api-parameters ENV KVS_ARN OUT   write the API-region stack's parameters (OUT.yaml) with
+                                                      KeyValueStoreArn set to KVS_ARN
 
 Run it with any python3: without the SAM CLI it installs .venv-sam and runs again with its Python
 (infra/sam_python.py). Exit 2 and a message naming the section and parameter on any problem.
@@ -32,7 +37,8 @@ import sam_python
 
 INFRA = Path(__file__).resolve().parent
 ROOT = INFRA.parent
-SAMCONFIG = INFRA / "samconfig.toml"
+# ORIGINSIG_SAMCONFIG: the script tests' stand-in (infra/test_template.py); sam itself reads infra/samconfig.toml.
+SAMCONFIG = Path(os.environ.get("ORIGINSIG_SAMCONFIG") or INFRA / "samconfig.toml")
 EDGE_SUFFIX = "-edge"
 # The built edge bundle's configuration (ORIGINSIG_EDGE_BUNDLE_CONFIG: the script tests' stand-in).
 BUNDLE_CONFIG = Path(os.environ.get("ORIGINSIG_EDGE_BUNDLE_CONFIG") or ROOT / "target" / "lambda" / "edge-signer" / "config.json")
@@ -261,6 +267,34 @@ def edge_parameters(env, outputs):
     return parameters
 
 
+def edge_kind(env):
+    return effective(env + EDGE_SUFFIX, FROM_API_STACK)[1]["EdgeKind"]
+
+
+def function_args(env, outputs):
+    """build.py arguments for the CloudFront function: it signs for the host and path prefix the API
+    sees, which it cannot read at the edge (the API-region stack's OriginDomain, OriginPath, ApiKind)."""
+    _, edge = effective(env + EDGE_SUFFIX, FROM_API_STACK)
+    by_key = {o["OutputKey"]: o.get("OutputValue", "") for o in outputs}
+    if "OriginDomain" not in by_key:
+        raise ConfigProblem(f"the API-region stack has no output OriginDomain: deploy it first (infra/deploy.sh {env})")
+    prefix = edge["GatewayPathPrefix"]
+    if prefix == ORIGIN_PATH_PREFIX:
+        prefix = by_key.get("OriginPath", "")
+    return ["--origin-domain", by_key["OriginDomain"], "--gateway-path-prefix", prefix,
+            "--api-kind", by_key.get("ApiKind", HTTP_API)]
+
+
+def api_parameters(env, kvs_arn):
+    """The API-region stack's parameters (samconfig.toml's, with the templates' defaults) with the
+    key value store the rotator writes."""
+    spec = template(section(env)["template_file"])["Parameters"]["KeyValueStoreArn"]
+    problem = check_value("KeyValueStoreArn", spec, kvs_arn)
+    if problem:
+        raise ConfigProblem(problem)
+    return dict(effective(env)[1], KeyValueStoreArn=kvs_arn)
+
+
 CLI = "target/release/originsig"  # infra/build.sh builds it
 
 
@@ -272,14 +306,23 @@ def next_steps(env, api_outputs, edge_outputs):
     region = api_options["region"]
     secret = out.get("SecretArn", api["SecretName"])
     lines = ["next steps (docs/your-api.md):"]
+    # A CloudFront Functions edge: a viewer-request function, and every rotate must copy the key
+    # into its store (docs/cloudfront-functions.md, "Deploy it").
+    function_edge = edge["EdgeKind"] == "cloudfront-function"
+    store = f" --kvs-arn {out.get('KeyValueStoreArn') or '<KeyValueStoreArn>'}" if function_edge else ""
     if api["HttpApiId"]:
         lines.append(f"  {CLI} routes attach --region {region} --api-id {api['HttpApiId']} --authorizer-id {out.get('AuthorizerId', '<AuthorizerId>')}")
     elif api.get("RestApiId"):
         lines.append(f"  attach the authorizer {out.get('AuthorizerId', '<AuthorizerId>')} (CUSTOM) to every method of REST API "
                      f"{api['RestApiId']}, then deploy its stage (docs/your-api.md, \"A REST API\")")
-    if edge["ExistingDistributionId"]:
+    if edge["ExistingDistributionId"] and function_edge:
+        lines.append(f"  associate {out.get('CloudFrontFunctionArn', '<CloudFrontFunctionArn>')} (viewer request) with the cache "
+                     f"behaviour of {edge['ExistingDistributionId']} that forwards to {out.get('OriginDomain', 'the API')}, origin request "
+                     f"policy AllViewerExceptHostHeader (docs/cloudfront-functions.md)")
+    elif edge["ExistingDistributionId"]:
         lines.append(f"  associate {out.get('EdgeSignerVersionArn', '<EdgeSignerVersionArn>')} (origin request) with the cache "
                      f"behaviour of {edge['ExistingDistributionId']} that forwards to {out.get('OriginDomain', 'the API')} (docs/your-api.md)")
+    if edge["ExistingDistributionId"]:
         viewer = "https://<your distribution's domain>/"
         lines.append(f"  infra/smoke.sh {env} {viewer}")
     else:
@@ -287,9 +330,11 @@ def next_steps(env, api_outputs, edge_outputs):
         lines.append(f"  infra/smoke.sh {env}")
     if api["ApiCustomDomain"]:
         lines.append(f"  {CLI} doctor --secret-id {secret} --region {region} --direct-url {out.get('DirectApiUrl', '<DirectApiUrl>')}<a GET route> "
-                     f"--origin-path '{api['OriginPath']}'")
-    lines.append(f"  {CLI} rotate --secret-id {secret} --region {region} --test-url {viewer} --direct-url {out.get('DirectApiUrl', '<DirectApiUrl>')}")
-    lines.append(f"  {CLI} status --secret-id {secret} --region {region}")
+                     f"--origin-path '{api['OriginPath']}'{store}")
+    # The health route: the stage root (DirectApiUrl) has no route on most APIs, and API Gateway
+    # answers 404 there before any authorizer, which fails the rotation test.
+    lines.append(f"  {CLI} rotate --secret-id {secret} --region {region} --test-url {viewer} --direct-url {out.get('RotatorCheckUrl', '<RotatorCheckUrl>')}{store}")
+    lines.append(f"  {CLI} status --secret-id {secret} --region {region}{store}")
     return "\n".join(lines)
 
 
@@ -312,6 +357,16 @@ def main(argv):
                 with open(name, encoding="utf-8") as f:
                     outputs.append(json.load(f))
             print(next_steps(args[0], *outputs))
+        elif command == "edge-kind" and len(args) == 1:
+            print(edge_kind(args[0]))
+        elif command == "function-args" and len(args) == 2:
+            with open(args[1], encoding="utf-8") as f:
+                print("\n".join(function_args(args[0], json.load(f))))
+        elif command == "api-parameters" and len(args) == 3:
+            env, kvs_arn, out = args
+            parameters = api_parameters(env, kvs_arn)
+            with open(out, "w", encoding="utf-8") as f:
+                json.dump(parameters, f, indent=2)
         elif command == "bundle-args" and len(args) == 1:
             print("\n".join(bundle_args(bundle_parameters(args[0]))))
         elif command == "edge-parameters" and len(args) == 3:

@@ -40,11 +40,14 @@ PLACEHOLDERS = {
 #   read-only:      status, doctor, verify, sign (timing needs none)
 #   rotate:         rotate, rollback, init (init creates a secret only where no stack does)
 #   routes-audit:   routes audit;  routes-attach: routes attach
+# With a CloudFront Functions edge (`--kvs-arn`): status and doctor read the key value store's copy,
+# rotate, rollback and init write it (hmac-authorizer/src/store/kvs.rs).
+KVS_READ = {("cloudfrontkeyvaluestore", "describe_key_value_store"), ("cloudfrontkeyvaluestore", "get_key")}
 ROLE_OPERATIONS = {
-    "read-only.json": {("secretsmanager", "describe_secret"), ("secretsmanager", "get_secret_value")},
+    "read-only.json": {("secretsmanager", "describe_secret"), ("secretsmanager", "get_secret_value")} | KVS_READ,
     "rotate.json": {("secretsmanager", op) for op in (
         "describe_secret", "get_secret_value", "put_secret_value", "update_secret_version_stage",
-        "tag_resource", "create_secret")},
+        "tag_resource", "create_secret")} | KVS_READ | {("cloudfrontkeyvaluestore", "put_key")},
     "routes-audit.json": {("apigatewayv2", "get_routes"), ("apigatewayv2", "get_authorizer"),
                           ("apigatewayv2", "get_authorizers")},
     "routes-attach.json": {("apigatewayv2", "get_routes"), ("apigatewayv2", "get_authorizer"),
@@ -59,7 +62,8 @@ APIGATEWAYV2_RESOURCES = {
     "update_route": "/apis/{ApiId}/routes/abc123",
 }
 VERBS = {"get": "GET", "update": "PATCH", "create": "POST", "delete": "DELETE"}
-READ_ONLY_ACTIONS = {"secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue", "kms:Decrypt", "apigateway:GET"}
+READ_ONLY_ACTIONS = {"secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue", "kms:Decrypt", "apigateway:GET",
+                     "cloudfront-keyvaluestore:DescribeKeyValueStore", "cloudfront-keyvaluestore:GetKey"}
 
 
 def findings(document):
@@ -122,6 +126,10 @@ def action_of(service, op):
         path = APIGATEWAYV2_RESOURCES.get(op)
         assert path, f"apigatewayv2 {op}: add its resource path to APIGATEWAYV2_RESOURCES and a policy line"
         return "apigateway:" + VERBS[op.split("_")[0]], f"arn:aws:apigateway:{PLACEHOLDERS['Region']}::" + path.format(**PLACEHOLDERS)
+    if service == "cloudfrontkeyvaluestore":
+        # The store's actions are named as its operations; a store is global (no region in its ARN).
+        store = f"arn:aws:cloudfront::{PLACEHOLDERS['AccountId']}:key-value-store/0123abcd-4567-89ef-0123-456789abcdef"
+        return "cloudfront-keyvaluestore:" + "".join(part.title() for part in op.split("_")), store
     raise AssertionError(f"aws_sdk_{service} {op}: no operator policy covers this service yet (infra/iam/, docs/your-api.md)")
 
 
@@ -199,6 +207,7 @@ PARAMETER_VALUES = {
     "RestApiId": "f6g7h8i9j0",
     "AlarmTopicArn": f"arn:aws:sns:eu-west-1:{ACCOUNT}:ops",
     "ExistingDistributionId": "E1EXAMPLE2ABCD",
+    "KeyValueStoreArn": f"arn:aws:cloudfront::{ACCOUNT}:key-value-store/0123abcd-4567-89ef-0123-456789abcdef",
 }
 
 

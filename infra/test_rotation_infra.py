@@ -35,7 +35,11 @@ class RotatorCheck(unittest.TestCase):
 
     def test_the_check_path_is_required_with_your_own_api(self):
         rule = API["Rules"]["CheckPathWithYourApi"]
-        self.assertEqual(rule["RuleCondition"], {"Fn::Not": [{"Fn::Equals": [{"Ref": "HttpApiId"}, ""]}]})
+        # Either kind of API of your own (HttpApiId or RestApiId) needs the health route.
+        self.assertEqual(rule["RuleCondition"], {"Fn::Or": [
+            {"Fn::Not": [{"Fn::Equals": [{"Ref": "HttpApiId"}, ""]}]},
+            {"Fn::Not": [{"Fn::Equals": [{"Ref": "RestApiId"}, ""]}]},
+        ]})
         self.assertIn("RotatorCheckPath", rule["Assertions"][0]["AssertDescription"])
         pattern = re.compile(API["Parameters"]["RotatorCheckPath"]["AllowedPattern"])
         for ok in ["", "/", "/health", "/v1/health", "/a.b_c~d-e/"]:

@@ -114,7 +114,9 @@ class TemplatesMatchTheCode(unittest.TestCase):
 
     def test_edge_association_and_managed_policies(self):
         behavior = props(EDGE, "Distribution")["DistributionConfig"]["DefaultCacheBehavior"]
-        association = behavior["LambdaFunctionAssociations"][0]
+        # EdgeKind: the Lambda@Edge association is the IsLambdaEdge branch (CloudFront Functions: FunctionAssociations).
+        condition, (association,), _ = behavior["LambdaFunctionAssociations"]["Fn::If"]
+        self.assertEqual(condition, "IsLambdaEdge")
         self.assertEqual(association["EventType"], "origin-request")
         self.assertEqual(association["LambdaFunctionARN"], {"Ref": "EdgeSignerFunction.Version"})
         self.assertEqual(behavior["CachePolicyId"], "4135ea2d-6df8-44a3-9df3-4b5a84be39ad")  # CachingDisabled
@@ -452,6 +454,11 @@ log = os.environ["FAKE_SAM_LOG"]
 with open(log, "a") as f:
     f.write(json.dumps(sys.argv[1:]) + "\\n")
 args = sys.argv[1:]
+if args[:1] == ["deploy"] and "--parameter-overrides" in args:
+    overrides = args[args.index("--parameter-overrides") + 1]
+    if overrides.startswith("file://"):
+        with open(log + ".overrides", "a") as f:
+            f.write(open(overrides[len("file://"):]).read().replace("\\n", " ") + "\\n")
 if args[:2] == ["list", "stack-outputs"]:
     stack = args[args.index("--stack-name") + 1]
     if "--output" in args and args[args.index("--output") + 1] == "json":
@@ -638,12 +645,14 @@ class Configure(unittest.TestCase):
         with tempfile.TemporaryDirectory() as folder:
             run, path = self.configure(folder, "--env", "legacy", "--api-id", "f6g7h8i9j0", "--api-kind", "rest",
                                        "--region", "ap-southeast-2", "--custom-domain", "origin.example.com",
-                                       "--mapping-path", "v1", "--new-distribution")
+                                       "--mapping-path", "v1", "--new-distribution", "--health-path", "/health")
             self.assertEqual(run.returncode, 0, run.stderr)
             self.assertIn("originsig doctor", run.stdout)
             self.with_samconfig(path)
             overrides = deploy_config.section("legacy")["parameter_overrides"]
             self.assertEqual((overrides["HttpApiId"], overrides["RestApiId"]), ("", "f6g7h8i9j0"))
+            # A REST API of your own needs a health route too (rule CheckPathWithYourApi).
+            self.assertEqual(overrides["RotatorCheckPath"], "/health")
             self.assertEqual((overrides["ApiCustomDomain"], overrides["OriginPath"]), ("origin.example.com", "/v1"))
             args = deploy_config.bundle_args(deploy_config.bundle_parameters("legacy"))
             self.assertEqual(args[args.index("--api-kind") + 1], "rest_api")
@@ -799,7 +808,127 @@ class EveryStepWorksWhenReached(unittest.TestCase):
         self.assertIn("E1EXAMPLE2ABCD", text)
         self.assertIn("originsig doctor", text)
         self.assertIn("rotate --secret-id arn:aws:secretsmanager:eu-west-1:123456789012:secret:originsig/estate-AbCdEf --region eu-west-1", text)
+        self.assertNotIn("--kvs-arn", text)
 
+    def test_next_commands_with_a_cloudfront_functions_edge_name_the_function_and_the_store(self):
+        config = re.sub(r'(\[estate-edge\.deploy\.parameters\.parameter_overrides\][^\[]*?)EdgeKind = "lambda-edge"',
+                        r'\1EdgeKind = "cloudfront-function"', source("infra/samconfig.toml"), count=1, flags=re.S)
+        self.assertIn('EdgeKind = "cloudfront-function"', config)
+        with tempfile.TemporaryDirectory() as folder:
+            path = os.path.join(folder, "samconfig.toml")
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(config)
+            original = deploy_config.SAMCONFIG
+            deploy_config.SAMCONFIG = path
+            try:
+                api = [{"OutputKey": "SecretArn", "OutputValue": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:originsig/estate-AbCdEf"}]
+                edge = [{"OutputKey": "CloudFrontFunctionArn", "OutputValue": "arn:aws:cloudfront::123456789012:function/estate-signer"},
+                        {"OutputKey": "KeyValueStoreArn", "OutputValue": "arn:aws:cloudfront::123456789012:key-value-store/k1"}]
+                text = deploy_config.next_steps("estate", api, edge)
+            finally:
+                deploy_config.SAMCONFIG = original
+        self.assertIn("associate arn:aws:cloudfront::123456789012:function/estate-signer (viewer request)", text)
+        self.assertNotIn("EdgeSignerVersionArn", text)
+        for command in ("rotate", "status"):
+            line = next(l for l in text.splitlines() if f"originsig {command} " in l)
+            self.assertIn("--kvs-arn arn:aws:cloudfront::123456789012:key-value-store/k1", line, "every rotate must copy the key into the store")
+
+
+
+FAKE_CLI = """#!{python}
+# A stand-in for target/release/originsig: records each call; `status` answers whether the key
+# value store holds AWSCURRENT (FAKE_KVS_MATCHES).
+import json, os, sys
+with open(os.environ["FAKE_CLI_LOG"], "a") as f:
+    f.write(json.dumps(sys.argv[1:]) + "\\n")
+if sys.argv[1] == "status":
+    print(json.dumps({{"keyValueStore": {{"matchesCurrent": os.environ["FAKE_KVS_MATCHES"] == "1"}}}}))
+"""
+
+
+class CloudFrontFunctionDeploy(unittest.TestCase):
+    """deploy.sh with EdgeKind cloudfront-function (issue 22.5), against the stand-in sam and CLI."""
+
+    KVS_ARN = "arn:aws:cloudfront::123456789012:key-value-store/0e7c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b"
+
+    def deploy(self, folder, matches, configured_arn="", with_cli=True):
+        with open(os.path.join(ROOT, "infra", "samconfig.toml"), encoding="utf-8") as f:
+            config = f.read()
+        config = re.sub(r'(\[demo-edge\.deploy\.parameters\.parameter_overrides\][^\[]*?)EdgeKind = "lambda-edge"',
+                        r'\1EdgeKind = "cloudfront-function"', config, count=1, flags=re.S)
+        config = re.sub(r'(\[demo\.deploy\.parameters\.parameter_overrides\][^\[]*?)KeyValueStoreArn = ""',
+                        lambda m: m[1] + f'KeyValueStoreArn = "{configured_arn}"', config, count=1, flags=re.S)
+        self.assertIn('EdgeKind = "cloudfront-function"', config)
+        samconfig = os.path.join(folder, "samconfig.toml")
+        with open(samconfig, "w", encoding="utf-8") as f:
+            f.write(config)
+        bundle = os.path.join(folder, "config.json")
+        with open(bundle, "w", encoding="utf-8") as f:
+            json.dump({"secretId": "originsig/demo", "region": "us-east-1", "replicaRegions": [], "cacheTtlSeconds": 300,
+                       "maxStaleSeconds": 3600, "gatewayPathPrefix": None, "apiKind": "http_api"}, f)
+        cli = os.path.join(folder, "originsig")
+        if with_cli:
+            with open(cli, "w", encoding="utf-8") as f:
+                f.write(FAKE_CLI.format(python=sys.executable))
+            os.chmod(cli, 0o755)
+        self.OUTPUTS = dict(Scripts.OUTPUTS)
+        self.OUTPUTS["originsig-demo"] = Scripts.OUTPUTS["originsig-demo"] + [{"OutputKey": "OriginPath", "OutputValue": "/v1"}]
+        self.OUTPUTS["originsig-demo-edge"] = Scripts.OUTPUTS["originsig-demo-edge"] + [
+            {"OutputKey": "KeyValueStoreArn", "OutputValue": self.KVS_ARN}]
+        cli_log = os.path.join(folder, "cli-calls")
+        run, calls = Scripts.run_script(self, "deploy.sh", folder, ORIGINSIG_EDGE_BUNDLE_CONFIG=bundle, ORIGINSIG_SAMCONFIG=samconfig,
+                                     ORIGINSIG_CLI=cli, FAKE_CLI_LOG=cli_log, FAKE_KVS_MATCHES="1" if matches else "0")
+        cli_calls = []
+        if os.path.exists(cli_log):
+            with open(cli_log, encoding="utf-8") as f:
+                cli_calls = [json.loads(line) for line in f]
+        overrides = []
+        if os.path.exists(os.path.join(folder, "calls.overrides")):
+            with open(os.path.join(folder, "calls.overrides"), encoding="utf-8") as f:
+                overrides = [json.loads(line) for line in f]
+        return run, [c for c in calls if c[0] == "deploy"], cli_calls, overrides
+
+    def test_the_function_is_built_for_the_api_rendered_and_the_store_seeded_and_given_to_the_rotator(self):
+        with tempfile.TemporaryDirectory() as folder:
+            run, deploys, cli_calls, overrides = self.deploy(folder, matches=False)
+            self.assertEqual(run.returncode, 0, run.stderr)
+            self.assertEqual([d[d.index("--config-env") + 1] for d in deploys], ["demo", "demo-edge", "demo"])
+            # The edge stack from the rendered template, with the function built for the API's origin.
+            edge = deploys[1]
+            self.assertEqual(edge[edge.index("--template-file") + 1], "edge.rendered.yaml")
+            with open(os.path.join(ROOT, "infra", "edge.rendered.yaml"), encoding="utf-8") as f:
+                rendered = f.read()
+            self.assertNotIn(cff_marker(), rendered)
+            self.assertIn('\\"host\\":\\"a1b2c3d4e5.execute-api.us-east-1.amazonaws.com\\"', rendered)
+            self.assertIn('\\"pathPrefix\\":\\"/v1\\"', rendered, "(origin path): the API-region stack's OriginPath")
+            # The store gets AWSCURRENT (it did not hold it), then the rotator gets the store.
+            secret = "arn:aws:secretsmanager:us-east-1:123456789012:secret:originsig/demo-AbCdEf"
+            self.assertEqual([c[0] for c in cli_calls], ["status", "rotate"])
+            for call in cli_calls:
+                self.assertEqual(call[call.index("--kvs-arn") + 1], self.KVS_ARN)
+                self.assertEqual(call[call.index("--secret-id") + 1], secret)
+            self.assertEqual(overrides[-1]["KeyValueStoreArn"], self.KVS_ARN)
+            self.assertEqual(overrides[-1]["SecretName"], "originsig/demo", "every other parameter as configured")
+            self.assertIn(f'set KeyValueStoreArn = "{self.KVS_ARN}"', run.stdout)
+
+    def test_a_store_that_holds_the_key_is_not_rotated_and_a_configured_arn_is_not_redeployed(self):
+        with tempfile.TemporaryDirectory() as folder:
+            run, deploys, cli_calls, _ = self.deploy(folder, matches=True, configured_arn=self.KVS_ARN)
+            self.assertEqual(run.returncode, 0, run.stderr)
+            self.assertEqual([c[0] for c in cli_calls], ["status"], "a deploy never rotates")
+            self.assertEqual([d[d.index("--config-env") + 1] for d in deploys], ["demo", "demo-edge"])
+
+    def test_without_the_cli_nothing_is_deployed(self):
+        with tempfile.TemporaryDirectory() as folder:
+            run, deploys, _, _ = self.deploy(folder, matches=True, with_cli=False)
+            self.assertEqual(run.returncode, 2)
+            self.assertIn("infra/build.sh demo cli", run.stderr)
+            self.assertEqual(deploys, [])
+
+
+def cff_marker():
+    import cff_template
+    return cff_template.MARKER
 
 
 if __name__ == "__main__":

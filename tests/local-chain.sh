@@ -6,17 +6,22 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v node >/dev/null || { echo "local-chain.sh: node is required (the edge signer runs under Node.js)" >&2; exit 1; }
+cff=false
 if [[ " $* " == *" cloudfront-function "* || " $* " == *"--edge=cloudfront-function"* ]]; then
+  cff=true
   command -v njs >/dev/null || { echo "local-chain.sh: --edge cloudfront-function runs the function under njs: apt-get install njs" >&2; exit 1; }
 fi
-rustup target add wasm32-unknown-unknown >/dev/null
-cargo build --locked --quiet -p originsig-edge-signer --target wasm32-unknown-unknown --profile wasm
+if ! $cff; then
+  # The Lambda@Edge bundle (a CloudFront Function edge needs neither the wasm nor the SDK).
+  rustup target add wasm32-unknown-unknown >/dev/null
+  cargo build --locked --quiet -p originsig-edge-signer --target wasm32-unknown-unknown --profile wasm
+fi
 cargo build --locked --quiet -p originsig-hmac-authorizer --bins -p originsig-tests --bin local-chain
 if [[ " $* " == *" --secrets-manager "* ]]; then
   if ! cmp -s tests/requirements.txt .venv/.requirements 2>/dev/null; then
     python3 -m venv .venv && .venv/bin/pip install --quiet -r tests/requirements.txt && cp tests/requirements.txt .venv/.requirements
   fi
-  [ -d node_modules/@aws-sdk/client-secrets-manager ] || npm ci --no-audit --no-fund --loglevel=error
+  $cff || [ -d node_modules/@aws-sdk/client-secrets-manager ] || npm ci --no-audit --no-fund --loglevel=error
   export MOTO_SERVER="$PWD/.venv/bin/moto_server"
 fi
 exec target/debug/local-chain "$@"

@@ -95,7 +95,9 @@ ensure_sam
 # W1028 (an unreachable Fn::If branch) is inside the OpenAPI body SAM generates for the demo API.
 .venv/bin/cfn-lint --ignore-checks W1028 -- "$tmp"/translated/*.json
 .venv/bin/checkov -d "$tmp/translated" --framework cloudformation --quiet --compact --skip-download
-.venv-sam/bin/python -m unittest infra/test_template.py
+# The templates' and the deploy scripts' tests, the rotation's deployment (~1 s) and the CloudFront
+# Functions edge in the templates and infra/cff_template.py (~8 s).
+.venv-sam/bin/python -m unittest infra/test_template.py infra/test_rotation_infra.py infra/test_cff_infra.py
 
 step "CDK construct (infra/cdk): aws-cdk-lib assertions, cdk synth of the example apps, cfn-lint and checkov on what they synthesize"
 (cd infra/cdk && npm ci --no-audit --no-fund --loglevel=error && npx tsc && node --test dist/test/ \

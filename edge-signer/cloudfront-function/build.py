@@ -32,7 +32,10 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE = os.path.join(HERE, "function.js")
 # The one KeyValueStore item the signer reads (the rotation writes it; docs/cloudfront-functions.md).
-DEFAULT_KVS_KEY = "originsig-current"
+# Its one source is infra/kvs-item-key.txt, which the Rust writer (hmac-authorizer/src/store/kvs.rs
+# KVS_ITEM_KEY) includes too.
+with open(os.path.join(HERE, "..", "..", "infra", "kvs-item-key.txt"), encoding="utf-8") as _f:
+    DEFAULT_KVS_KEY = _f.read().strip()
 # CloudFront Functions quota: function size (docs: "Quotas - Amazon CloudFront", functions).
 MAX_FUNCTION_BYTES = 10 * 1024
 # KeyValueStore quota: key size (docs: "Quotas - Amazon CloudFront", key value stores).

@@ -170,33 +170,57 @@ fn client(per_request: Duration) -> Result<reqwest::Client, String> {
 // built without this module (the authorizer has no checks).
 pub use crate::timing::{CHECK_TIMEOUT, DIRECT_CHECK_REQUESTS};
 
+/// Why a rotation check did not pass. A URL that does not answer is kept apart from one that
+/// answers wrongly: the CLI gives "no answer" the same exit code everywhere (3), and a wrong answer
+/// is a failed test (4). Both hold the promotion.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CheckError {
+    /// The request got no HTTP answer (DNS, connection, TLS, timeout).
+    NoAnswer(String),
+    /// An answer that is not what a working deployment gives.
+    Failed(String),
+}
+
+impl std::fmt::Display for CheckError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CheckError::NoAnswer(problem) | CheckError::Failed(problem) => f.write_str(problem),
+        }
+    }
+}
+
+impl From<String> for CheckError {
+    fn from(problem: String) -> Self {
+        CheckError::Failed(problem)
+    }
+}
+
 /// Through CloudFront: expect a 2xx.
-pub async fn check_through_cloudfront(url: &Url, per_request: Duration) -> Result<(), String> {
+pub async fn check_through_cloudfront(url: &Url, per_request: Duration) -> Result<(), CheckError> {
     let status = client(per_request)?
         .get(url.clone())
         .send()
         .await
-        .map_err(|e| format!("GET {url}: {e}"))?
+        .map_err(|e| CheckError::NoAnswer(format!("GET {url}: no answer ({})", crate::aws::with_causes(&e))))?
         .status();
     if status.is_success() {
         Ok(())
     } else {
-        Err(format!(
+        Err(CheckError::Failed(format!(
             "GET {url} through CloudFront answered {status}, expected 2xx"
-        ))
+        )))
     }
 }
 
 /// Sends GET `url` with an optional signature header; the status and body.
-pub async fn get(client: &reqwest::Client, url: &Url, header: Option<String>) -> Result<Answer, String> {
+pub async fn get(client: &reqwest::Client, url: &Url, header: Option<String>) -> Result<Answer, CheckError> {
     let mut request = client.get(url.clone());
     if let Some(header) = header {
         request = request.header(HEADER_NAME, header);
     }
-    let response = request
-        .send()
-        .await
-        .map_err(|e| format!("GET {url}: {}", crate::aws::with_causes(&e)))?;
+    let response = request.send().await.map_err(|e| {
+        CheckError::NoAnswer(format!("GET {url}: no answer ({})", crate::aws::with_causes(&e)))
+    })?;
     let status = response.status().as_u16();
     let body = response.text().await.unwrap_or_default();
     Ok(Answer { status, body })
@@ -211,22 +235,22 @@ pub async fn check_direct(
     now: u64,
     what: &str,
     per_request: Duration,
-) -> Result<(), String> {
+) -> Result<(), CheckError> {
     let client = client(per_request)?;
     let url = &direct.url;
     let target = direct.target()?;
     let unsigned = get(&client, url, None).await?;
     if unsigned.status != 401 && unsigned.status != 403 {
-        return Err(format!(
+        return Err(CheckError::Failed(format!(
             "an unsigned GET {url} answered {}, expected 401 or 403: the API is not protected",
             unsigned.status
-        ));
+        )));
     }
     let at = UnixSeconds::new(now);
     let control = get(&client, url, Some(sign(&target, &control_key(), at).render())).await?;
     check_control(url.as_str(), &control, what)?;
     let signed = get(&client, url, Some(sign(&target, key, at).render())).await?;
-    match classify(&signed, &control) {
+    let verdict = match classify(&signed, &control) {
         Verdict::Accepted => Ok(()),
         Verdict::Denied => Err(format!(
             "GET {url} signed with the new key {} got the gateway's deny ({}), like a key no label holds: \
@@ -244,7 +268,8 @@ pub async fn check_direct(
             "GET {url} signed with the new key {} answered {reason}; no evidence that authorizers accept it, try again",
             key.id()
         )),
-    }
+    };
+    verdict.map_err(CheckError::Failed)
 }
 
 #[cfg(test)]

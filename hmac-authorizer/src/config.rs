@@ -42,6 +42,9 @@ pub struct CachePolicy {
     pub unknown_key_interval: Duration,
     /// After a failed refresh, wait this long before the next attempt.
     pub retry_interval: Duration,
+    /// The longest one read of the store can take (its client's call bound): a read in flight
+    /// for longer than this (and half the TTL) can only have spanned a freeze of the container.
+    pub read_bound: Duration,
 }
 
 impl CachePolicy {
@@ -52,6 +55,7 @@ impl CachePolicy {
             max_stale: Duration::from_secs(timing.authorizer_max_stale_secs),
             unknown_key_interval: Duration::from_secs(timing.authorizer_unknown_key_refresh_secs),
             retry_interval: Duration::from_secs(timing.authorizer_refresh_retry_secs),
+            read_bound: timing.authorizer_calls().call_timeout,
         }
     }
 }

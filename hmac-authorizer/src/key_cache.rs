@@ -84,11 +84,12 @@ impl<S: ReadRing> KeyCache<S> {
         &self.store
     }
 
-    /// How long a read may have been in flight and still be trusted: half the TTL, when the next
-    /// background read would start anyway. Far above any call's own bound (seconds), so only a
-    /// read that spanned a freeze of the container is past it.
+    /// How long a read may have been in flight and still be trusted: half the TTL (when the next
+    /// background read would start anyway), and never less than twice a read's own bound (a hung
+    /// read ends at its timeout plus scheduling), so that a slow or hung read is not mistaken for
+    /// one that spanned a freeze of the container.
     fn in_flight_bound(&self) -> std::time::Duration {
-        self.policy.ttl / 2
+        (self.policy.ttl / 2).max(self.policy.read_bound.saturating_mul(2))
     }
 
     /// The ring to verify with, or `KeysUnavailable`.
@@ -269,6 +270,7 @@ mod tests {
         max_stale: Duration::from_secs(3600),
         unknown_key_interval: Duration::from_secs(30),
         retry_interval: Duration::from_secs(5),
+        read_bound: Duration::from_secs(2),
     };
 
     async fn cache(

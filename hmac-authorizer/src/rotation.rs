@@ -29,6 +29,7 @@ use std::time::Duration;
 use originsig_core::{KeyId, KeyRing, KeyRole, SigningKey, MIN_KEY_LEN};
 use thiserror::Error;
 
+use crate::checks::CheckError;
 use crate::store::{KeyStore, KeyVersion, StoreError};
 use crate::timing::Timing;
 
@@ -92,6 +93,8 @@ pub enum RotationError {
     PendingGone(String),
     #[error("a rotation test failed: {0}; the new key was NOT promoted (it stays AWSPENDING; fix and rerun to resume)")]
     CheckFailed(String),
+    #[error("a rotation test got no answer: {0}; the new key was NOT promoted (it stays AWSPENDING; check the URL and the network path, then rerun to resume)")]
+    CheckNoAnswer(String),
     /// The operating system's random generator failed.
     #[error("the operating system's random generator failed: {0}")]
     Random(String),
@@ -433,12 +436,20 @@ pub async fn promotion_checks(
 }
 
 /// A rotation test of `pending` failed: record it (the promotion is then held) and say so.
-pub async fn test_failed(store: &impl KeyStore, pending: &Pending, problem: String) -> RotationError {
-    match store.record_failed_test(Some(&pending.token)).await {
-        Ok(()) => RotationError::CheckFailed(problem),
-        Err(store_error) => RotationError::CheckFailed(format!(
-            "{problem} (and recording the failure failed: {store_error})"
-        )),
+pub async fn test_failed(store: &impl KeyStore, pending: &Pending, problem: CheckError) -> RotationError {
+    let problem = match store.record_failed_test(Some(&pending.token)).await {
+        Ok(()) => problem,
+        Err(store_error) => {
+            let with = |p: String| format!("{p} (and recording the failure failed: {store_error})");
+            match problem {
+                CheckError::NoAnswer(p) => CheckError::NoAnswer(with(p)),
+                CheckError::Failed(p) => CheckError::Failed(with(p)),
+            }
+        }
+    };
+    match problem {
+        CheckError::NoAnswer(p) => RotationError::CheckNoAnswer(p),
+        CheckError::Failed(p) => RotationError::CheckFailed(p),
     }
 }
 

@@ -218,7 +218,7 @@ pub async fn run_step(
                     let now = now + wait.as_secs();
                     checks::check_direct(direct, &pending.key, now, "RotatorCheckPath", per_request).await?;
                 }
-                Ok::<(), String>(())
+                Ok::<(), checks::CheckError>(())
             };
             match tested.await {
                 // A test that passes lifts a hold recorded by an earlier failure.

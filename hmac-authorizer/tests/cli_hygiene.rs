@@ -285,6 +285,17 @@ fn an_endpoint_that_does_not_answer_is_exit_3_in_every_subcommand() {
             "--origin-path",
             "/prod",
         ],
+        // So is a rotation test's URL: the test got no answer, it did not fail.
+        vec![
+            "rotate",
+            "--key-file",
+            &f,
+            "--force",
+            "--wait",
+            "0",
+            "--test-url",
+            "http://127.0.0.1:9/health",
+        ],
     ] {
         let out = run(&args, &env);
         assert_eq!(
@@ -314,6 +325,7 @@ fn each_help_lists_only_the_codes_its_subcommand_can_return() {
     for (command, table) in [
         ("init", codes::INIT),
         ("rotate", codes::ROTATE),
+        ("rollback", codes::ROLLBACK),
         ("status", codes::STATUS),
         ("sign", codes::SIGN),
         ("verify", codes::VERIFY),

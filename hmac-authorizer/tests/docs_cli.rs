@@ -191,12 +191,30 @@ fn commands_in(line: &str) -> Vec<String> {
     commands
 }
 
-/// Shell words (single and double quotes, no expansions).
+/// Shell words (single and double quotes, no expansions). A placeholder `<…>` (no `<` inside)
+/// is a value as the docs write it, taken literally: `https://<your distribution's domain>/`
+/// is one word, its apostrophe no quote and its spaces no separators.
 fn words(line: &str) -> Result<Vec<String>, String> {
     let mut words = Vec::new();
     let mut word: Option<String> = None;
     let mut quote: Option<char> = None;
-    for c in line.chars() {
+    let chars: Vec<char> = line.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        i += 1;
+        if quote.is_none() && c == '<' {
+            let rest = &chars[i..];
+            if let Some(end) = rest.iter().position(|&r| r == '<' || r == '>') {
+                if rest[end] == '>' {
+                    let placeholder = word.get_or_insert_with(String::new);
+                    placeholder.push('<');
+                    placeholder.extend(&rest[..=end]);
+                    i += end + 1;
+                    continue;
+                }
+            }
+        }
         match (quote, c) {
             (Some(q), c) if c == q => quote = None,
             (Some(_), c) => word.get_or_insert_with(String::new).push(c),
@@ -408,6 +426,7 @@ $ originsig sign --key-file k.json --url https://h/x | head -1
 originsig routes audit|attach --api-id <ApiId> [--nope]
 originsig verify --url https://h/x --header '…'
 originsig rotate [OPTIONS] <--secret-id <ID>|--key-file <PATH>>
+originsig rotate --key-file k.json --test-url https://<your distribution's domain>/ --nope
 ```
 ";
     let found = command_lines("doc.md", doc);
@@ -424,6 +443,7 @@ originsig rotate [OPTIONS] <--secret-id <ID>|--key-file <PATH>>
             "originsig routes audit|attach --api-id <ApiId> [--nope]",
             "originsig verify --url https://h/x --header '…'",
             "originsig rotate [OPTIONS] <--secret-id <ID>|--key-file <PATH>>",
+            "originsig rotate --key-file k.json --test-url https://<your distribution's domain>/ --nope",
         ]
     );
     assert_eq!(
@@ -444,10 +464,31 @@ originsig rotate [OPTIONS] <--secret-id <ID>|--key-file <PATH>>
             "originsig routes audit --api-id <ApiId> --nope", // unknown flag in an optional group
             "originsig routes attach --api-id <ApiId> --nope",
             "originsig verify --url https://h/x --header …", // no key source
+            // a placeholder with an apostrophe and spaces is one value: the unknown flag is found
+            "originsig rotate --key-file k.json --test-url https://<your distribution's domain>/ --nope",
         ],
         "{failures:#?}"
     );
     assert!(failures[0].starts_with("doc.md:1: "), "{failures:#?}");
+    assert!(
+        failures[6].ends_with("unexpected argument '--nope' found"),
+        "the placeholder is read as one value, so the unknown flag is what fails: {failures:#?}"
+    );
+}
+
+#[test]
+fn a_placeholder_is_one_word_whatever_it_contains() {
+    assert_eq!(
+        words("x --test-url https://<your distribution's domain>/ 'a b' <ID>|<PATH>>").unwrap(),
+        [
+            "x",
+            "--test-url",
+            "https://<your distribution's domain>/",
+            "a b",
+            "<ID>|<PATH>>"
+        ]
+    );
+    assert_eq!(words("a 'b").unwrap_err(), "unbalanced quote");
 }
 
 /// `| flag | subcommands |` tables: each row names a flag and exactly the subcommands that take

@@ -148,6 +148,7 @@ async fn a_hung_secrets_manager_costs_the_authorizer_one_call_timeout() {
         max_stale: Duration::from_secs(8),
         unknown_key_interval: Duration::from_secs(30),
         retry_interval: Duration::from_secs(2),
+        read_bound: timing.authorizer_calls().call_timeout,
     };
     let bound = Duration::from_secs(timing.authorizer_call_timeout_secs) + Duration::from_millis(800);
 

@@ -180,6 +180,7 @@ async fn rotation_under_traffic_has_zero_false_denials() {
             max_stale: Duration::from_secs(600),
             unknown_key_interval: Duration::from_secs(3600),
             retry_interval: Duration::from_millis(100),
+            read_bound: CachePolicy::default().read_bound,
         };
         authorizers.push(
             KeyCache::init(

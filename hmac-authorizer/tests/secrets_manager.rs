@@ -111,6 +111,7 @@ fn policy(ttl_ms: u64, max_stale_ms: u64) -> CachePolicy {
         max_stale: Duration::from_millis(max_stale_ms),
         unknown_key_interval: Duration::from_millis(500),
         retry_interval: Duration::from_millis(100),
+        read_bound: CachePolicy::default().read_bound,
     }
 }
 

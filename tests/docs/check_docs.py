@@ -226,6 +226,21 @@ def path_candidates(span: str) -> str | None:
     return None
 
 
+def generated_outputs(root: Path) -> tuple[str, ...]:
+    """Files a tool writes and git ignores (`/infra/edge.rendered.yaml` in .gitignore): naming one
+    is naming an output, which need not exist in a checkout. Only anchored entries without
+    wildcards count, so a typo in a doc cannot hide behind a pattern."""
+    ignore = root / ".gitignore"
+    if not ignore.exists():
+        return ()
+    return tuple(line.strip()[1:] for line in ignore.read_text(encoding="utf-8").splitlines()
+                 if line.strip().startswith("/") and not any(c in line for c in "*?[!"))
+
+
+def exists_or_generated(root: Path, path: str) -> bool:
+    return (root / path).exists() or path.rstrip("/") in generated_outputs(root)
+
+
 def check_paths(root: Path) -> list[str]:
     problems = []
     for doc in doc_files(root):
@@ -246,7 +261,7 @@ def check_paths(root: Path) -> list[str]:
                 if path is None:
                     continue
                 bases = [root] + ([root / base_dir, root / base_dir / "src"] if base_dir else [])
-                if any((base / path).exists() for base in bases):
+                if any((base / path).exists() for base in bases) or exists_or_generated(root, path):
                     continue
                 problems.append(f"{rel(root, doc)}:{number}: `{span}` does not exist")
     problems.extend(check_paths_in_code(root))
@@ -264,7 +279,7 @@ def check_paths_in_code(root: Path) -> list[str]:
     for path, text in code_files(root):
         for number, line in enumerate(text.splitlines(), 1):
             for named in CODE_PATH.findall(line):
-                if not (root / named).exists():
+                if not exists_or_generated(root, named):
                     problems.append(f"{rel(root, path)}:{number}: names {named}, which does not exist")
     return problems
 

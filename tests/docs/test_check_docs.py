@@ -105,6 +105,15 @@ class CheckDocsTest(unittest.TestCase):
             "paths: infra/lib.sh:1: names infra/missing.py, which does not exist",
         ])
 
+    def test_a_generated_file_git_ignores_may_be_named_but_nothing_else_hides_behind_it(self):
+        named = {"docs/guide.md": GUIDE + "\nDeploy `infra/edge.rendered.yaml`.\n",
+                 "infra/lib.sh": "# writes infra/edge.rendered.yaml\n"}
+        self.assertEqual(self.problems_with({**named, ".gitignore": "/infra/edge.rendered.yaml\n"}), [])
+        self.assertEqual(self.problems_with({**named, ".gitignore": "*.yaml\ninfra/edge.rendered.yaml\n"}), [
+            "paths: docs/guide.md:14: `infra/edge.rendered.yaml` does not exist",
+            "paths: infra/lib.sh:1: names infra/edge.rendered.yaml, which does not exist",
+        ])
+
     def test_architecture_paths_resolve_inside_their_section(self):
         architecture = "# A\n\n### `hmac-authorizer/` — x\n\n| `bin/key-rotator.rs` | `malformed/event_unreadable` |\n"
         self.assertEqual(self.problems_with({"ARCHITECTURE.md": architecture,

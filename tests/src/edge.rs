@@ -391,8 +391,9 @@ pub struct FunctionConfig {
 }
 
 impl FunctionConfig {
-    /// The KeyValueStore item the signer reads by default (`build.py`'s `DEFAULT_KVS_KEY`).
-    pub const DEFAULT_KVS_KEY: &'static str = "originsig-current";
+    /// The KeyValueStore item the signer reads by default: `infra/kvs-item-key.txt`, the one
+    /// source that `build.py` and the writer (`hmac-authorizer/src/store/kvs.rs`) read too.
+    pub const DEFAULT_KVS_KEY: &'static str = include_str!("../../infra/kvs-item-key.txt").trim_ascii();
 
     pub fn new(origin_domain: &str, path_prefix: &str) -> Self {
         FunctionConfig {

@@ -370,6 +370,13 @@ impl EdgeView {
     }
 }
 
+/// The CloudFront emulator's function reads through this: what this edge location sees now.
+impl crate::edge::EdgeKeyValueStore for EdgeView {
+    fn get(&self, key: &str) -> Option<String> {
+        EdgeView::get(self, key)
+    }
+}
+
 fn epoch_secs() -> f64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)

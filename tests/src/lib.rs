@@ -6,7 +6,8 @@
 //! - [`edge`]: the CloudFront emulator running the real edge bundle under Node, or a
 //!   viewer-request CloudFront Function under njs;
 //! - [`gateway`]: the API Gateway HTTP API emulator with the real authorizer binary;
-//! - [`chain`]: all of it wired together;
+//! - [`chain`]: all of it wired together, with either edge (Lambda@Edge, or the CloudFront
+//!   Function reading an edge location of the KeyValueStore emulator);
 //! - [`kvs`]: a CloudFront KeyValueStore emulator (data plane and edge views);
 //! - [`moto`]: a real moto server on 127.0.0.1 for Secrets Manager;
 //! - [`fault_proxy`]: a proxy in front of it that drops, hangs or delays chosen calls;

@@ -589,7 +589,7 @@ async fn one_key_protects_several_apis_and_a_signature_stays_with_its_api() {
             path: "/prod".to_owned(),
             port: users.gateway_port,
         },
-        std::sync::Arc::clone(&orders.edge),
+        std::sync::Arc::clone(orders.edge.as_ref().unwrap()),
     )
     .await
     .unwrap();

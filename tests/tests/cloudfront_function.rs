@@ -17,10 +17,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use originsig_core::{sign, ApiKind, KeyRing, RequestTarget, UnixSeconds};
-use originsig_tests::chain::{ChainKeys, ChainOptions, LocalChain};
-use originsig_tests::edge::{
-    start_function_edge, FunctionConfig, FunctionEngine, InMemoryKeyValueStore, OriginConfig, ViewerFunction,
-};
+use originsig_tests::chain::{ChainEdge, ChainKeys, ChainOptions, LocalChain};
+use originsig_tests::edge::{FunctionConfig, FunctionEngine, InMemoryKeyValueStore, ViewerFunction};
 use originsig_tests::repo;
 use serde_json::{json, Value};
 
@@ -63,8 +61,8 @@ async fn get(url: &str, headers: &[(&str, &str)]) -> (u16, reqwest::header::Head
     )
 }
 
-/// The chain's gateway and authorizer with a CloudFront Function edge in front (the chain's own
-/// Lambda@Edge edge is left unused).
+/// The chain with a CloudFront Function edge: its gateway and authorizer, the function (one
+/// edge location) reading an in-memory store that holds the current key.
 async fn function_chain(
     name: &str,
     keys: ChainKeys,
@@ -75,27 +73,19 @@ async fn function_chain(
     Arc<InMemoryKeyValueStore>,
     String,
 ) {
-    let mut options = ChainOptions::new(name, keys);
-    options.authorizer_env = authorizer_env;
-    let chain = LocalChain::start(options).await.unwrap();
     let kvs = Arc::new(InMemoryKeyValueStore::default());
     kvs.put(KVS_KEY, &item("current"));
-    let function = ViewerFunction::build(
-        &out_dir(name),
-        &FunctionConfig::new(DOMAIN, "/prod"),
-        FunctionEngine::Njs,
-        kvs.clone(),
-    )
-    .unwrap();
-    let origin = OriginConfig {
-        domain_name: DOMAIN.to_owned(),
-        path: "/prod".to_owned(),
-        port: chain.gateway_port,
+    let mut options = ChainOptions::new(name, keys);
+    options.authorizer_env = authorizer_env;
+    options.origin_domain = DOMAIN.to_owned();
+    options.edge = ChainEdge::CloudFrontFunction {
+        store: kvs.clone(),
+        engine: FunctionEngine::Njs,
     };
-    let port = start_function_edge(0, origin, Arc::clone(&function))
-        .await
-        .unwrap();
-    (chain, function, kvs, format!("http://127.0.0.1:{port}"))
+    let chain = LocalChain::start(options).await.unwrap();
+    let function = Arc::clone(&chain.functions.lock().unwrap()[0]);
+    let edge = chain.edge_url.clone();
+    (chain, function, kvs, edge)
 }
 
 fn decisions(chain: &LocalChain) -> Vec<Value> {

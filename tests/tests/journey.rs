@@ -333,6 +333,8 @@ async fn the_readme_quickstart_protects_an_http_api_in_eu_west_1_behind_your_dis
         ("https://<your distribution's domain>/", viewer_url.clone()),
         ("<AuthorizerId>", authorizer_id.to_owned()),
         ("<DirectApiUrl>", direct_url.clone()),
+        // The health route (RotatorCheckPath) on the origin; the chain's backend answers every path.
+        ("<RotatorCheckUrl>", direct_url.clone()),
     ]);
 
     for line in steps {

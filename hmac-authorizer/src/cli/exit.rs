@@ -82,7 +82,7 @@ pub mod codes {
             "rotated (or staged with --no-wait, or --dry-run printed the plan)",
         ),
         (Exit::Usage, ""),
-        (Exit::Aws, ""),
+        (Exit::Aws, "also when a rotation test's URL does not answer (the promotion is held)"),
         (
             Exit::Problem,
             "refused (too early, invalid pending key, a held failed test, a wait below the propagation wait, \

@@ -502,9 +502,11 @@ impl CliError {
             CliError::Store(_)
             | CliError::Aws(_)
             | CliError::Unreachable(_)
-            | CliError::Rotation(RotationError::NoCurrent(_) | RotationError::InvalidCurrent { .. }) => {
-                Exit::Aws
-            }
+            | CliError::Rotation(
+                RotationError::NoCurrent(_)
+                | RotationError::InvalidCurrent { .. }
+                | RotationError::CheckNoAnswer(_),
+            ) => Exit::Aws,
             CliError::Setup(SetupError::NoRegion) => Exit::Usage,
             CliError::Setup(_) => Exit::Aws,
             CliError::Rotation(_) | CliError::CheckFailed(_) => Exit::Problem,

@@ -149,7 +149,7 @@ impl Tests<'_> {
         out
     }
 
-    async fn run(&self, key: &originsig_core::SigningKey) -> Result<(), String> {
+    async fn run(&self, key: &originsig_core::SigningKey) -> Result<(), checks::CheckError> {
         if let Some(url) = self.test_url {
             checks::check_through_cloudfront(url, checks::CHECK_TIMEOUT).await?;
             eprintln!("ok: {url} answers 2xx through CloudFront");

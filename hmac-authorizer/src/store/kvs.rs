@@ -24,8 +24,10 @@ use originsig_core::{KeyError, SigningKey};
 use super::StoreError;
 use crate::aws::CallPolicy;
 
-/// The one item the store holds for originsig (shared with the CloudFront function's build).
-pub const KVS_ITEM_KEY: &str = "originsig-current";
+/// The one item the store holds for originsig. Its one source is `infra/kvs-item-key.txt`, which
+/// the CloudFront function's build (`edge-signer/cloudfront-function/build.py`) and the tests'
+/// CloudFront emulator read too.
+pub const KVS_ITEM_KEY: &str = include_str!("../../../infra/kvs-item-key.txt").trim_ascii();
 /// The store's ARN, for the CLI and the rotation Lambda.
 pub const KVS_ARN_VAR: &str = crate::rotation_lambda::KVS_ARN;
 /// PutKey attempts when other writers keep changing the store's ETag.

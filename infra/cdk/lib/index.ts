@@ -10,6 +10,14 @@
  * edge bundle). The edge bundle has its configuration baked in; the construct reads its
  * config.json at synth time and refuses a bundle built for another secret, region, replica
  * set or timing, with the command that rebuilds it.
+ *
+ * `edgeKind: "cloudfront-function"` signs with a viewer-request CloudFront function instead
+ * (edge-signer/cloudfront-function/, built into `target/lambda/cloudfront-function/function.js`)
+ * that reads its key from a CloudFront KeyValueStore created here; the rotator copies AWSCURRENT
+ * into the store at every promotion. The function and the store are global resources and live
+ * in this stack; their alarms live in us-east-1, where CloudFront publishes function metrics.
+ * The built function's configuration (host, path prefix, API kind, store key) is checked at
+ * synth as the edge bundle's is.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -52,6 +60,21 @@ export const HEADER_NAME = "x-originsig";
 export const PROMOTED_AT_TAG = "originsig:promoted-at";
 /** The tag a failed rotation test is recorded in (same file; test.ts holds them equal). */
 export const FAILED_TEST_TAG = "originsig:failed-test";
+/** Which edge signs (infra/edge.yaml `EdgeKind`). */
+export type EdgeKind = "lambda-edge" | "cloudfront-function";
+export const EDGE_KINDS: readonly EdgeKind[] = ["lambda-edge", "cloudfront-function"];
+/** The KeyValueStore item the function reads and the rotator writes (hmac-authorizer/src/store/kvs.rs
+ * KVS_ITEM_KEY; edge-signer/cloudfront-function/build.py DEFAULT_KVS_KEY; test.ts holds them equal). */
+export const KVS_ITEM_KEY = "originsig-current";
+/** The host to build the function with when the origin domain is only known at deploy time (a new
+ * API in this app): the construct writes the origin domain in its place. `.invalid` (RFC 2606)
+ * can never be a real origin, so a function built with it that escaped the construct fails closed. */
+export const DEFERRED_ORIGIN_DOMAIN = "origin-domain.invalid";
+/** CloudFront Functions' code size limit (CloudFront Developer Guide, "Quotas"; infra/cff_template.py). */
+export const MAX_FUNCTION_BYTES = 10 * 1024;
+/** Alarm when the function's compute utilisation averages above this (infra/edge.yaml
+ * FunctionComputeAlarmThresholdPercent's default; test.ts holds them equal). */
+export const FUNCTION_COMPUTE_ALARM_PERCENT = 70;
 /** Secrets Manager's shortest rotation interval. */
 const MIN_ROTATION = Duration.hours(4);
 /** The rotator's Lambda timeout; the rotation wait (authorizer cache TTL + margin) and the URL
@@ -93,6 +116,13 @@ export interface OriginSigProps {
   readonly artifactsDir?: string;
   /** Fail synth when a route of `api` does not use the originsig authorizer (default true). */
   readonly requireEveryRoute?: boolean;
+  /** Which edge signs (default `lambda-edge`). `cloudfront-function`: a viewer-request CloudFront
+   * function reading a KeyValueStore; build it first (edge-signer/cloudfront-function/build.py). */
+  readonly edgeKind?: EdgeKind;
+  /** CloudFront function edge: how long a KeyValueStore update may take to reach every edge
+   * location (unconfirmed; default: infra/timing.json kvsPropagationSecs). The rotator keeps the
+   * previous key accepted at least this long. */
+  readonly kvsPropagation?: Duration;
 }
 
 /** What an edge bundle was built with (its config.json). */
@@ -112,7 +142,12 @@ export class OriginSig extends Construct {
   public readonly authorizerFunction: lambda.Function;
   public readonly rotator: lambda.Function;
   public readonly secret: secretsmanager.Secret;
-  public readonly edgeFunction: cloudfront.experimental.EdgeFunction;
+  /** The Lambda@Edge signer (edgeKind `lambda-edge`). */
+  public readonly edgeFunction?: cloudfront.experimental.EdgeFunction;
+  /** The CloudFront function signer and its key store (edgeKind `cloudfront-function`). */
+  public readonly signerFunction?: cloudfront.Function;
+  public readonly keyValueStore?: cloudfront.KeyValueStore;
+  public readonly edgeKind: EdgeKind;
   public readonly distribution?: cloudfront.Distribution;
   public readonly alarms: cloudwatch.Alarm[] = [];
   private readonly originDomain: string;
@@ -145,13 +180,32 @@ export class OriginSig extends Construct {
     if (!/^(\/|(\/[A-Za-z0-9._~-]+)+\/?)$/.test(checkPath)) {
       throw new Error(`OriginSig: rotatorCheckPath must be a path such as /health (no percent-escapes, no query)`);
     }
-    checkBundle(path.join(artifacts, "edge-signer"), {
-      secretId: secretName,
-      region: stack.region,
-      replicaRegions: replicas,
-      maxStaleSeconds: edgeMaxStale.toSeconds(),
-      apiKind: "http_api",
-    });
+    this.edgeKind = props.edgeKind ?? "lambda-edge";
+    if (!EDGE_KINDS.includes(this.edgeKind)) {
+      throw new Error(`OriginSig: edgeKind must be one of ${EDGE_KINDS.join(", ")}, got ${JSON.stringify(this.edgeKind)}`);
+    }
+    const cff = this.edgeKind === "cloudfront-function";
+    this.originDomain = props.originDomain ?? `${props.api.apiId}.execute-api.${stack.region}.${Aws.URL_SUFFIX}`;
+    this.originPath = props.originPath;
+    const kvsPropagation = props.kvsPropagation ?? Duration.seconds(TIMING.kvsPropagationSecs);
+    // Read (and checked) before anything is created, as the edge bundle is.
+    const functionCode = cff
+      ? loadFunction(path.join(artifacts, "cloudfront-function", "function.js"), {
+          host: this.originDomain,
+          pathPrefix: this.originPath ?? "",
+          apiKind: "http_api",
+          kvsKey: KVS_ITEM_KEY,
+        })
+      : undefined;
+    if (!cff) {
+      checkBundle(path.join(artifacts, "edge-signer"), {
+        secretId: secretName,
+        region: stack.region,
+        replicaRegions: replicas,
+        maxStaleSeconds: edgeMaxStale.toSeconds(),
+        apiKind: "http_api",
+      });
+    }
 
     // ---------------------------------------------------------------- keys
     this.secret = new secretsmanager.Secret(this, "Keys", {
@@ -214,8 +268,20 @@ export class OriginSig extends Construct {
     new CfnOutput(this, "AuthorizerId", { value: authorizerId });
 
     // ---------------------------------------------------------------- rotator
-    this.originDomain = props.originDomain ?? `${props.api.apiId}.execute-api.${stack.region}.${Aws.URL_SUFFIX}`;
-    this.originPath = props.originPath;
+    // The CloudFront function's key store, created empty: `originsig rotate --kvs-arn` copies
+    // AWSCURRENT into it once after the first deploy; the rotator writes it at every promotion.
+    this.keyValueStore = cff
+      ? new cloudfront.KeyValueStore(this, "EdgeKeyValueStore", {
+          keyValueStoreName: `${stack.stackName}-keys`,
+          comment: "originsig signing key for the CloudFront function (a copy of the secret's AWSCURRENT)",
+        })
+      : undefined;
+    const storeEnvironment: Record<string, string> = this.keyValueStore
+      ? {
+          ORIGINSIG_KVS_ARN: this.keyValueStore.keyValueStoreArn,
+          ORIGINSIG_KVS_PROPAGATION_SECS: String(kvsPropagation.toSeconds()),
+        }
+      : {};
     const rotator = rustFunction(this, "Rotator", {
       description: "originsig scheduled rotator (Secrets Manager rotation function)",
       zip: path.join(artifacts, "key-rotator", "bootstrap.zip"),
@@ -227,9 +293,24 @@ export class OriginSig extends Construct {
         // The health route, signed as the edge signs it (prefix: the origin path).
         ORIGINSIG_DIRECT_URL: `https://${this.originDomain}${this.originPath ?? ""}${checkPath}`,
         ORIGINSIG_ORIGIN_PATH: this.originPath ?? "",
+        ...storeEnvironment,
       },
     });
     this.rotator = rotator.function;
+    if (this.keyValueStore) {
+      // What the store client calls (hmac-authorizer/src/store/kvs.rs), on this store only.
+      this.rotator.addToRolePolicy(
+        new iam.PolicyStatement({
+          sid: "CopyTheKeyToTheEdgeStoreOnly",
+          actions: [
+            "cloudfront-keyvaluestore:DescribeKeyValueStore",
+            "cloudfront-keyvaluestore:GetKey",
+            "cloudfront-keyvaluestore:PutKey",
+          ],
+          resources: [this.keyValueStore.keyValueStoreArn],
+        }),
+      );
+    }
     this.rotator.addToRolePolicy(
       new iam.PolicyStatement({
         actions: [
@@ -280,63 +361,77 @@ export class OriginSig extends Construct {
     });
     rotation.addDependency(invokedBySecretsManager);
 
-    // ---------------------------------------------------------------- edge signer (us-east-1)
+    // ---------------------------------------------------------------- edge signer
     const edgeLogGroupName = `/originsig/${stack.stackName}/edge-signer`;
-    // The us-east-1 stack EdgeFunction puts the function in, made here first so the role and the
-    // log group (with retention) live next to the function (no cross-region references).
+    // The us-east-1 stack: EdgeFunction puts the Lambda@Edge function in it, made here first so the
+    // role and the log group (with retention) live next to the function (no cross-region
+    // references); the CloudFront function's alarms go there too. In us-east-1: this stack.
     const stage = Stage.of(this);
     if (!stage) throw new Error("OriginSig: the stack must be part of a CDK app");
-    // (In us-east-1 EdgeFunction keeps the function in this stack.)
     const edgeStackId = `${stack.stackName}-edge`;
-    const edgeStack =
+    const usEast1Stack = () =>
       stack.region === "us-east-1"
         ? stack
         : ((stage.node.tryFindChild(edgeStackId) as Stack | undefined) ??
           new Stack(stage, edgeStackId, { env: { region: "us-east-1", account: stack.account } }));
-    const edgeLogs = new logs.LogGroup(edgeStack, `${id}EdgeSignerLogs`, {
-      // Not /aws/lambda/…: with a name of its own, Lambda@Edge logs to this same name in every region.
-      logGroupName: edgeLogGroupName,
-      retention: logs.RetentionDays.ONE_MONTH,
-    });
-    const edgeRole = new iam.Role(edgeStack, `${id}EdgeSignerRole`, {
-      description: "originsig edge signer; reads AWSCURRENT of one secret in its regions, writes its named log group",
-      assumedBy: new iam.CompositePrincipal(
-        new iam.ServicePrincipal("lambda.amazonaws.com"),
-        new iam.ServicePrincipal("edgelambda.amazonaws.com"),
-      ),
-    });
-    edgeRole.addToPolicy(
-      new iam.PolicyStatement({
-        sid: "ReadTheSigningKeyOnly",
-        actions: ["secretsmanager:GetSecretValue"],
-        resources: [stack.region, ...replicas].map(
-          (region) => `arn:${Aws.PARTITION}:secretsmanager:${region}:${Aws.ACCOUNT_ID}:secret:${secretName}-??????`,
+    let edgeLogs: logs.LogGroup | undefined;
+    if (functionCode !== undefined) {
+      // Global resources, in this stack (a CloudFront function is not regional, unlike Lambda@Edge).
+      this.signerFunction = new cloudfront.Function(this, "EdgeSignerFunction", {
+        functionName: `${stack.stackName}-signer`,
+        comment: "originsig viewer-request signer (configuration built into the code)",
+        runtime: cloudfront.FunctionRuntime.JS_2_0,
+        code: cloudfront.FunctionCode.fromInline(functionCode),
+        keyValueStore: this.keyValueStore,
+        autoPublish: true,
+      });
+    } else {
+      const edgeStack = usEast1Stack();
+      edgeLogs = new logs.LogGroup(edgeStack, `${id}EdgeSignerLogs`, {
+        // Not /aws/lambda/…: with a name of its own, Lambda@Edge logs to this same name in every region.
+        logGroupName: edgeLogGroupName,
+        retention: logs.RetentionDays.ONE_MONTH,
+      });
+      const edgeRole = new iam.Role(edgeStack, `${id}EdgeSignerRole`, {
+        description: "originsig edge signer; reads AWSCURRENT of one secret in its regions, writes its named log group",
+        assumedBy: new iam.CompositePrincipal(
+          new iam.ServicePrincipal("lambda.amazonaws.com"),
+          new iam.ServicePrincipal("edgelambda.amazonaws.com"),
         ),
-        conditions: { StringEquals: { "secretsmanager:VersionStage": "AWSCURRENT" } },
-      }),
-    );
-    edgeRole.addToPolicy(
-      new iam.PolicyStatement({
-        sid: "OwnLogGroupInEveryRegion",
-        actions: ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-        resources: [
-          `arn:${Aws.PARTITION}:logs:*:${Aws.ACCOUNT_ID}:log-group:${edgeLogGroupName}`,
-          `arn:${Aws.PARTITION}:logs:*:${Aws.ACCOUNT_ID}:log-group:${edgeLogGroupName}:*`,
-        ],
-      }),
-    );
-    this.edgeFunction = new cloudfront.experimental.EdgeFunction(this, "EdgeSigner", {
-      description: "originsig edge signer (origin-request); configuration is baked into the bundle",
-      runtime: lambda.Runtime.NODEJS_22_X,
-      architecture: lambda.Architecture.X86_64,
-      handler: "index.handler",
-      code: lambda.Code.fromAsset(path.join(artifacts, "edge-signer"), { exclude: ["edge-signer.zip"] }),
-      memorySize: 128,
-      timeout: Duration.seconds(5),
-      role: edgeRole,
-      logGroup: edgeLogs,
-      stackId: edgeStack === stack ? undefined : edgeStackId,
-    });
+      });
+      edgeRole.addToPolicy(
+        new iam.PolicyStatement({
+          sid: "ReadTheSigningKeyOnly",
+          actions: ["secretsmanager:GetSecretValue"],
+          resources: [stack.region, ...replicas].map(
+            (region) => `arn:${Aws.PARTITION}:secretsmanager:${region}:${Aws.ACCOUNT_ID}:secret:${secretName}-??????`,
+          ),
+          conditions: { StringEquals: { "secretsmanager:VersionStage": "AWSCURRENT" } },
+        }),
+      );
+      edgeRole.addToPolicy(
+        new iam.PolicyStatement({
+          sid: "OwnLogGroupInEveryRegion",
+          actions: ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+          resources: [
+            `arn:${Aws.PARTITION}:logs:*:${Aws.ACCOUNT_ID}:log-group:${edgeLogGroupName}`,
+            `arn:${Aws.PARTITION}:logs:*:${Aws.ACCOUNT_ID}:log-group:${edgeLogGroupName}:*`,
+          ],
+        }),
+      );
+      this.edgeFunction = new cloudfront.experimental.EdgeFunction(this, "EdgeSigner", {
+        description: "originsig edge signer (origin-request); configuration is baked into the bundle",
+        runtime: lambda.Runtime.NODEJS_22_X,
+        architecture: lambda.Architecture.X86_64,
+        handler: "index.handler",
+        code: lambda.Code.fromAsset(path.join(artifacts, "edge-signer"), { exclude: ["edge-signer.zip"] }),
+        memorySize: 128,
+        timeout: Duration.seconds(5),
+        role: edgeRole,
+        logGroup: edgeLogs,
+        stackId: edgeStack === stack ? undefined : edgeStackId,
+      });
+    }
 
     // ---------------------------------------------------------------- distribution
     if (props.createDistribution ?? true) {
@@ -381,6 +476,46 @@ export class OriginSig extends Construct {
       "The originsig authorizer answered errors (500): no usable keys or a misconfigured authorizer.");
     alarm("RotationFailed", this.rotator.metricErrors({ period: Duration.hours(1), statistic: "Sum" }), 0,
       "A rotation step failed; the keys in use are unchanged. Read the rotator's logs, then `originsig status`.");
+    if (this.signerFunction) {
+      // CloudFront publishes function metrics in us-east-1 only (AWS/CloudFront, FunctionName and
+      // Region=Global: CloudFront Developer Guide, "Monitor CloudFront Functions metrics"). The
+      // function's name is literal, so an alarm there needs no cross-region reference.
+      const alarmStack = usEast1Stack();
+      const functionMetric = (metricName: string, statistic: string) =>
+        new cloudwatch.Metric({
+          namespace: "AWS/CloudFront",
+          metricName,
+          dimensionsMap: { FunctionName: `${stack.stackName}-signer`, Region: "Global" },
+          statistic,
+          period: Duration.minutes(5),
+        });
+      const functionAlarms: [string, cloudwatch.IMetric, number, string][] = [
+        ["FunctionErrors", functionMetric("FunctionExecutionErrors", "Sum"), 0,
+          "The CloudFront signer function failed (an exception, or its key value store read failing): viewers got 503. Check that the key value store holds AWSCURRENT (`originsig status --kvs-arn …`)."],
+        ["FunctionCompute", functionMetric("FunctionComputeUtilization", "Average"), FUNCTION_COMPUTE_ALARM_PERCENT,
+          "The CloudFront signer function is near its compute budget (CloudFront throttles it, 503, near 100%)."],
+      ];
+      for (const [name, metric, threshold, description] of functionAlarms) {
+        if (alarmStack === stack) {
+          alarm(name, metric, threshold, description);
+          continue;
+        }
+        const created = new cloudwatch.Alarm(alarmStack, `${id}${name}`, {
+          alarmDescription: description,
+          metric,
+          threshold,
+          evaluationPeriods: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        });
+        this.alarms.push(created);
+      }
+      if (alarmStack !== stack && props.alarmTopic) {
+        Annotations.of(this).addWarning(
+          `OriginSig: the CloudFront function's alarms are in us-east-1 (stack ${alarmStack.stackName}, where its metrics are) and alarmTopic is not; add an action with a us-east-1 topic to them`,
+        );
+      }
+    }
     if (this.distribution && edge503) {
       // CloudFront's metrics live in us-east-1 only, and 503ErrorRate needs its additional metrics.
       new cloudfront.CfnMonitoringSubscription(this, "AdditionalMetrics", {
@@ -410,7 +545,7 @@ export class OriginSig extends Construct {
       { id: "CKV_AWS_173", comment: "The environment holds configuration only (names and numbers), no secrets." }]);
     skip(this.rotator, [...noDlqVpc("The rotator"),
       { id: "CKV_AWS_173", comment: "The environment holds configuration only (names, numbers, URLs), no secrets." }]);
-    skip(this.edgeFunction.lambda, [
+    if (this.edgeFunction) skip(this.edgeFunction.lambda, [
       { id: "CKV_AWS_116", comment: "Lambda@Edge functions cannot have a dead-letter queue." },
       { id: "CKV_AWS_117", comment: "Lambda@Edge functions cannot run in a VPC." },
       { id: "CKV_AWS_115", comment: "Left unreserved on purpose: Lambda@Edge shares each region's account concurrency; a reservation turns peaks into CloudFront 5xx." },
@@ -422,7 +557,7 @@ export class OriginSig extends Construct {
     readerHandler?.addMetadata("checkov", {
       skip: noDlqVpc("CDK's cross-region parameter reader (a deploy-time custom resource)"),
     });
-    for (const group of [authorizer.logs, rotator.logs, edgeLogs]) {
+    for (const group of [authorizer.logs, rotator.logs, ...(edgeLogs ? [edgeLogs] : [])]) {
       skip(group, [{ id: "CKV_AWS_158", comment: "Logs hold reasons, key ids and times, never key material (tested); CloudWatch's default encryption applies." }]);
     }
     skip(this.secret, [{ id: "CKV_AWS_149", comment: "The aws/secretsmanager key encrypts the secret; a customer-managed key is the user's choice (secret prop)." }]);
@@ -440,7 +575,16 @@ export class OriginSig extends Construct {
     }
 
     new CfnOutput(this, "SecretArn", { value: this.secret.secretArn });
-    new CfnOutput(this, "EdgeSignerVersionArn", { value: this.edgeFunction.currentVersion.edgeArn });
+    if (this.edgeFunction) {
+      new CfnOutput(this, "EdgeSignerVersionArn", { value: this.edgeFunction.currentVersion.edgeArn });
+    }
+    if (this.signerFunction && this.keyValueStore) {
+      new CfnOutput(this, "CloudFrontFunctionArn", { value: this.signerFunction.functionArn });
+      new CfnOutput(this, "KeyValueStoreArn", {
+        description: "The signer function's key store (created empty): copy the key in once with `originsig rotate --secret-id … --kvs-arn <this>`",
+        value: this.keyValueStore.keyValueStoreArn,
+      });
+    }
 
     if (props.requireEveryRoute ?? true) {
       Aspects.of(props.api).add(new EveryRouteUsesTheAuthorizer(authorizerId));
@@ -448,7 +592,8 @@ export class OriginSig extends Construct {
   }
 
   /**
-   * A distribution behaviour for the API: the signer on origin-request, caching disabled,
+   * A distribution behaviour for the API: the signer on origin-request (Lambda@Edge) or
+   * viewer-request (CloudFront function), caching disabled,
    * AllViewerExceptHostHeader (AWS's choice for API Gateway origins), HTTPS only. Use it as the
    * default (or a path's) behaviour of your own distribution.
    */
@@ -463,12 +608,16 @@ export class OriginSig extends Construct {
       allowedMethods: cloudfront.AllowedMethods.ALLOW_ALL,
       cachePolicy: cloudfront.CachePolicy.CACHING_DISABLED,
       originRequestPolicy: cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
-      edgeLambdas: [
+      edgeLambdas: this.edgeFunction && [
         {
           functionVersion: this.edgeFunction.currentVersion,
           eventType: cloudfront.LambdaEdgeEventType.ORIGIN_REQUEST,
           includeBody: false,
         },
+      ],
+      // The function cannot set Host: the origin must get its own (AllViewerExceptHostHeader, above).
+      functionAssociations: this.signerFunction && [
+        { function: this.signerFunction, eventType: cloudfront.FunctionEventType.VIEWER_REQUEST },
       ],
     };
   }
@@ -539,6 +688,67 @@ function checkBundle(dir: string, expected: Required<BundleConfig>): void {
   if (differences.length > 0) {
     throw new Error(`OriginSig: the edge bundle was built for other values (${differences.join("; ")}); rebuild: ${rebuild}`);
   }
+}
+
+/** What a built CloudFront function signs for (the CONFIG build.py bakes into it). */
+interface FunctionConfig {
+  host: string;
+  pathPrefix: string;
+  apiKind: string;
+  kvsKey: string;
+}
+
+/**
+ * The built CloudFront function's code, refused when built for other values than the construct
+ * deploys (as checkBundle refuses an edge bundle), with the command that rebuilds it. A function
+ * built with DEFERRED_ORIGIN_DOMAIN gets the origin domain written in (at deploy time when it is a
+ * token, e.g. a new API's id).
+ */
+function loadFunction(file: string, expected: FunctionConfig): string {
+  const deferred = Token.isUnresolved(expected.host);
+  const rebuild =
+    `edge-signer/cloudfront-function/build.py --origin-domain ${deferred ? DEFERRED_ORIGIN_DOMAIN : expected.host}` +
+    ` --gateway-path-prefix '${expected.pathPrefix}' --api-kind ${expected.apiKind} --kvs-key ${expected.kvsKey}` +
+    ` --out ${file}`;
+  if (!fs.existsSync(file)) {
+    throw new Error(`OriginSig: no CloudFront function at ${file}; build it: ${rebuild}`);
+  }
+  const code = fs.readFileSync(file, "utf8");
+  const size = Buffer.byteLength(code, "utf8");
+  if (size > MAX_FUNCTION_BYTES) {
+    throw new Error(`OriginSig: ${file} is ${size} bytes, over CloudFront's ${MAX_FUNCTION_BYTES}-byte function limit`);
+  }
+  // build.py writes the configuration as one compact JSON object on its own line.
+  const configs = [...code.matchAll(/^const CONFIG = (\{.*\});$/gm)];
+  if (configs.length !== 1) {
+    throw new Error(`OriginSig: ${file} is not a built originsig function (no CONFIG line; the source, not the build?); build it: ${rebuild}`);
+  }
+  let built: FunctionConfig;
+  try {
+    built = JSON.parse(configs[0][1]);
+  } catch {
+    throw new Error(`OriginSig: ${file}: its CONFIG is not JSON; build it again: ${rebuild}`);
+  }
+  const hostMatches = built.host === DEFERRED_ORIGIN_DOMAIN || (!deferred && built.host === expected.host);
+  const differences = (Object.keys(expected) as (keyof FunctionConfig)[])
+    .filter((key) => (key === "host" ? !hostMatches : JSON.stringify(built[key]) !== JSON.stringify(expected[key])))
+    .map((key) =>
+      key === "host" && deferred
+        ? `host: function ${JSON.stringify(built.host)}, construct: the origin domain known at deploy time (build with ${DEFERRED_ORIGIN_DOMAIN}, or give originDomain)`
+        : `${key}: function ${JSON.stringify(built[key])}, construct ${JSON.stringify(expected[key])}`,
+    );
+  if (differences.length > 0) {
+    throw new Error(`OriginSig: the CloudFront function was built for other values (${differences.join("; ")}); rebuild: ${rebuild}`);
+  }
+  if (built.host !== DEFERRED_ORIGIN_DOMAIN) return code;
+  // The host is a JSON string in CONFIG; a host name (build.py: letters, digits, dots, hyphens)
+  // needs no escaping, so the domain goes in as it is.
+  const parts = code.split(`"host":"${DEFERRED_ORIGIN_DOMAIN}"`);
+  if (parts.length !== 2) {
+    throw new Error(`OriginSig: ${file}: expected the deferred host once in its CONFIG; build it again: ${rebuild}`);
+  }
+  const [before, after] = parts;
+  return Fn.join("", [`${before}"host":"`, expected.host, `"${after}`]);
 }
 
 /** Every route of the API must use the originsig authorizer: an error at synth otherwise. */

@@ -12,7 +12,7 @@ if (!out) {
 }
 const cdk = path.resolve(__dirname, "..", "..", "node_modules", ".bin", "cdk");
 for (const [name, example] of Object.entries(EXAMPLES)) {
-  const artifacts = prepareArtifacts(name, example.bundleArgs);
+  const artifacts = prepareArtifacts(name, example);
   const app = `node ${path.resolve(__dirname, "..", example.module)}`;
   execFileSync(cdk, ["synth", "--app", app, "--output", path.join(out, name), "--quiet", "--no-notices", "--no-version-reporting"], {
     env: { ...process.env, ORIGINSIG_ARTIFACTS_DIR: artifacts, CDK_DISABLE_CLI_TELEMETRY: "true" },

@@ -11,9 +11,19 @@ import * as apigwv2 from "aws-cdk-lib/aws-apigatewayv2";
 import { HttpUrlIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations";
 import { Annotations, Match, Template } from "aws-cdk-lib/assertions";
 
+import { cloudFrontFunctionApp } from "../examples/cloudfront-function";
 import { existingApiApp } from "../examples/existing-api-eu-west-1";
 import { newDistributionApp } from "../examples/new-distribution";
-import { FAILED_TEST_TAG, HEADER_NAME, OriginSig, PROMOTED_AT_TAG } from "../lib";
+import {
+  DEFERRED_ORIGIN_DOMAIN,
+  FAILED_TEST_TAG,
+  FUNCTION_COMPUTE_ALARM_PERCENT,
+  HEADER_NAME,
+  KVS_ITEM_KEY,
+  OriginSig,
+  PROMOTED_AT_TAG,
+  TIMING,
+} from "../lib";
 import { EXAMPLES, prepareArtifacts } from "./artifacts";
 
 const REPO = path.resolve(__dirname, "..", "..", "..", "..");
@@ -21,7 +31,7 @@ const rust = (file: string, name: string) =>
   new RegExp(`pub const ${name}: &str = "([^"]*)";`).exec(fs.readFileSync(path.join(REPO, file), "utf8"))?.[1];
 
 function synth(name: string, build: (app: App) => App): App {
-  process.env.ORIGINSIG_ARTIFACTS_DIR = prepareArtifacts(name, EXAMPLES[name].bundleArgs);
+  process.env.ORIGINSIG_ARTIFACTS_DIR = prepareArtifacts(name, EXAMPLES[name]);
   return build(new App());
 }
 
@@ -35,6 +45,15 @@ describe("the construct's names are the code's", () => {
     assert.equal(HEADER_NAME, rust("shared/src/header.rs", "HEADER_NAME"));
     assert.equal(PROMOTED_AT_TAG, rust("hmac-authorizer/src/store/secrets_manager.rs", "PROMOTED_AT_TAG"));
     assert.equal(FAILED_TEST_TAG, rust("hmac-authorizer/src/store/secrets_manager.rs", "FAILED_TEST_TAG"));
+  });
+
+  it("the key value store item and the function alarm threshold are the code's and edge.yaml's", () => {
+    assert.equal(KVS_ITEM_KEY, rust("hmac-authorizer/src/store/kvs.rs", "KVS_ITEM_KEY"));
+    const build = fs.readFileSync(path.join(REPO, "edge-signer", "cloudfront-function", "build.py"), "utf8");
+    assert.equal(KVS_ITEM_KEY, /^DEFAULT_KVS_KEY = "([^"]*)"$/m.exec(build)?.[1]);
+    const edge = fs.readFileSync(path.join(REPO, "infra", "edge.yaml"), "utf8");
+    const threshold = /^  FunctionComputeAlarmThresholdPercent:\n(?:    .*\n)*?    Default: (\d+)$/m.exec(edge)?.[1];
+    assert.equal(String(FUNCTION_COMPUTE_ALARM_PERCENT), threshold);
   });
 });
 
@@ -145,9 +164,152 @@ describe("example 2: an existing API in eu-west-1 behind your distribution", () 
   });
 });
 
+describe("example 3: a CloudFront function edge with its key value store (edgeKind cloudfront-function)", () => {
+  let app: App;
+  let main: Template;
+  before(() => {
+    app = synth("cloudfront-function", cloudFrontFunctionApp);
+    main = Template.fromStack(app.node.findChild("ShopApiCff") as Stack);
+  });
+
+  it("creates the function (runtime 2.0, the built code, the store associated) and no Lambda@Edge", () => {
+    const functions = Object.values(main.findResources("AWS::CloudFront::Function")) as any[];
+    assert.equal(functions.length, 1);
+    const fn = functions[0].Properties;
+    assert.equal(fn.Name, "ShopApiCff-signer");
+    assert.equal(fn.AutoPublish, true);
+    assert.equal(fn.FunctionConfig.Runtime, "cloudfront-js-2.0");
+    const store = Object.keys(main.findResources("AWS::CloudFront::KeyValueStore"));
+    assert.equal(store.length, 1);
+    assert.deepEqual(fn.FunctionConfig.KeyValueStoreAssociations, [{ KeyValueStoreARN: { "Fn::GetAtt": [store[0], "Arn"] } }]);
+    // The built function, with the new API's domain written over the deferred host at deploy time.
+    const code = JSON.stringify(fn.FunctionCode);
+    assert.match(code, /Fn::Join/);
+    assert.match(code, /\.execute-api\./);
+    assert.doesNotMatch(code, new RegExp(DEFERRED_ORIGIN_DOMAIN.replace(".", "\\.")));
+    assert.match(code, new RegExp(`"kvsKey\\\\":\\\\"${KVS_ITEM_KEY}`));
+    assert.match(code, /rawQueryString/);
+    main.resourceCountIs("Custom::CrossRegionStringParameterReader", 0);
+    assert.equal(Object.keys(main.findResources("AWS::Lambda::Function")).filter((id) => id.includes("EdgeSigner")).length, 0);
+    assert.equal(app.node.tryFindChild("ShopApiCff-edge"), undefined, "no us-east-1 support stack in us-east-1");
+  });
+
+  it("associates the function on viewer-request, with AllViewerExceptHostHeader and caching disabled", () => {
+    const distribution = Object.values(main.findResources("AWS::CloudFront::Distribution"))[0] as any;
+    const behavior = distribution.Properties.DistributionConfig.DefaultCacheBehavior;
+    assert.equal(behavior.LambdaFunctionAssociations, undefined);
+    const fnId = Object.keys(main.findResources("AWS::CloudFront::Function"))[0];
+    assert.deepEqual(behavior.FunctionAssociations, [{ EventType: "viewer-request", FunctionARN: { "Fn::GetAtt": [fnId, "FunctionARN"] } }]);
+    assert.equal(behavior.OriginRequestPolicyId, "b689b0a8-53d0-40ab-baf2-68738e2966ac");
+    assert.equal(behavior.CachePolicyId, "4135ea2d-6df8-44a3-9df3-4b5a84be39ad");
+  });
+
+  it("lets the rotator write this store only, and tells it the store and its propagation time", () => {
+    const storeId = Object.keys(main.findResources("AWS::CloudFront::KeyValueStore"))[0];
+    const write = statements(main).filter((s) => JSON.stringify(s.Action).includes("cloudfront-keyvaluestore"));
+    assert.equal(write.length, 1);
+    assert.deepEqual(write[0].Action, [
+      "cloudfront-keyvaluestore:DescribeKeyValueStore",
+      "cloudfront-keyvaluestore:GetKey",
+      "cloudfront-keyvaluestore:PutKey",
+    ]);
+    assert.deepEqual(write[0].Resource, { "Fn::GetAtt": [storeId, "Arn"] });
+    const rotator = Object.values(main.findResources("AWS::Lambda::Function")).find((f: any) =>
+      JSON.stringify(f.Properties.Environment ?? {}).includes("ORIGINSIG_DIRECT_URL"),
+    ) as any;
+    const env = rotator.Properties.Environment.Variables;
+    assert.deepEqual(env.ORIGINSIG_KVS_ARN, { "Fn::GetAtt": [storeId, "Arn"] });
+    assert.equal(env.ORIGINSIG_KVS_PROPAGATION_SECS, String(TIMING.kvsPropagationSecs));
+    main.hasOutput("*", { Value: { "Fn::GetAtt": [storeId, "Arn"] } });
+  });
+
+  it("alarms on function errors and compute utilisation, in us-east-1 with the function's name", () => {
+    for (const [metric, threshold] of [["FunctionExecutionErrors", 0], ["FunctionComputeUtilization", FUNCTION_COMPUTE_ALARM_PERCENT]] as const) {
+      main.hasResourceProperties("AWS::CloudWatch::Alarm", {
+        Namespace: "AWS/CloudFront",
+        MetricName: metric,
+        Threshold: threshold,
+        Dimensions: Match.arrayWith([{ Name: "FunctionName", Value: "ShopApiCff-signer" }, { Name: "Region", Value: "Global" }]),
+      });
+    }
+  });
+
+  it("puts the function alarms in a us-east-1 stack when the API is elsewhere", () => {
+    const app = new App();
+    const stack = new Stack(app, "Eu", { env: { account: "123456789012", region: "eu-west-1" } });
+    const api = apigwv2.HttpApi.fromHttpApiAttributes(stack, "Api", { httpApiId: "a1b2c3d4e5" });
+    const artifactsDir = prepareArtifacts("cff-eu", {
+      functionArgs: ["--origin-domain", "api.example.com", "--gateway-path-prefix", "/prod"],
+    });
+    new OriginSig(stack, "OriginSig", {
+      api,
+      edgeKind: "cloudfront-function",
+      originDomain: "api.example.com",
+      originPath: "/prod",
+      artifactsDir,
+    });
+    const edge = Template.fromStack(app.node.findChild("Eu-edge") as Stack);
+    edge.resourceCountIs("AWS::CloudWatch::Alarm", 2);
+    edge.resourceCountIs("AWS::Lambda::Function", 0);
+    const main = Template.fromStack(stack);
+    main.resourceCountIs("AWS::CloudFront::Function", 1);
+    // A concrete origin domain: the code is the built file as it is.
+    const fn = Object.values(main.findResources("AWS::CloudFront::Function"))[0] as any;
+    assert.equal(typeof fn.Properties.FunctionCode, "string");
+    assert.match(fn.Properties.FunctionCode, /"host":"api\.example\.com","pathPrefix":"\/prod"/);
+  });
+});
+
 describe("refusals", () => {
+  const cffStack = (name: string) => {
+    const app = new App();
+    const stack = new Stack(app, name, { env: { account: "123456789012", region: "us-east-1" } });
+    return { stack, api: apigwv2.HttpApi.fromHttpApiAttributes(stack, "Api", { httpApiId: "a1b2c3d4e5" }) };
+  };
+
+  it("refuses a CloudFront function built for another host, prefix or store key, naming the command that rebuilds it", () => {
+    const cases: [string[], RegExp][] = [
+      [["--origin-domain", "other.example.com", "--gateway-path-prefix", "/prod"], /host: function "other\.example\.com", construct "api\.example\.com"/],
+      [["--origin-domain", "api.example.com", "--gateway-path-prefix", ""], /pathPrefix: function "", construct "\/prod"/],
+      [["--origin-domain", "api.example.com", "--gateway-path-prefix", "/prod", "--kvs-key", "other"], /kvsKey: function "other", construct "originsig-current"/],
+      [["--origin-domain", "api.example.com", "--gateway-path-prefix", "/prod", "--api-kind", "rest_api"], /apiKind: function "rest_api", construct "http_api"/],
+    ];
+    for (const [args, reason] of cases) {
+      const { stack, api } = cffStack("Mismatch");
+      const artifactsDir = prepareArtifacts("cff-mismatch", { functionArgs: args });
+      assert.throws(
+        () => new OriginSig(stack, "OriginSig", { api, edgeKind: "cloudfront-function", originDomain: "api.example.com", originPath: "/prod", artifactsDir }),
+        (e: Error) => reason.test(e.message) && /rebuild: edge-signer\/cloudfront-function\/build.py --origin-domain api.example.com --gateway-path-prefix '\/prod'/.test(e.message),
+      );
+    }
+  });
+
+  it("refuses a concrete function host when the origin domain is only known at deploy time, and a missing or unbuilt function", () => {
+    const { stack, api } = cffStack("Deferred");
+    const built = prepareArtifacts("cff-deferred", { functionArgs: ["--origin-domain", "a1b2c3d4e5.execute-api.us-east-1.amazonaws.com", "--gateway-path-prefix", ""] });
+    assert.throws(() => new OriginSig(stack, "A", { api, edgeKind: "cloudfront-function", artifactsDir: built, createDistribution: false }),
+      new RegExp(`known at deploy time \\(build with ${DEFERRED_ORIGIN_DOMAIN.replace(".", "\\.")}, or give originDomain\\)`));
+    const none = prepareArtifacts("cff-none", {});
+    assert.throws(() => new OriginSig(stack, "B", { api, edgeKind: "cloudfront-function", artifactsDir: none, createDistribution: false }),
+      /no CloudFront function at .*; build it: edge-signer\/cloudfront-function\/build.py --origin-domain origin-domain\.invalid/);
+    fs.mkdirSync(path.join(none, "cloudfront-function"), { recursive: true });
+    const withoutConfig = fs.readFileSync(path.join(built, "cloudfront-function", "function.js"), "utf8").replace(/^const CONFIG = .*$/m, "");
+    fs.writeFileSync(path.join(none, "cloudfront-function", "function.js"), withoutConfig);
+    assert.throws(() => new OriginSig(stack, "C", { api, edgeKind: "cloudfront-function", artifactsDir: none, createDistribution: false }),
+      /not a built originsig function/);
+    fs.writeFileSync(path.join(none, "cloudfront-function", "function.js"), "x".repeat(10 * 1024 + 1));
+    assert.throws(() => new OriginSig(stack, "D", { api, edgeKind: "cloudfront-function", artifactsDir: none, createDistribution: false }),
+      /over CloudFront's 10240-byte function limit/);
+  });
+
+  it("refuses an unknown edge kind", () => {
+    const { stack, api } = cffStack("Kind");
+    const artifactsDir = prepareArtifacts("kind", EXAMPLES["new-distribution"]);
+    assert.throws(() => new OriginSig(stack, "OriginSig", { api, artifactsDir, edgeKind: "lambda" as any }), /edgeKind must be one of lambda-edge, cloudfront-function/);
+  });
+
   it("refuses an edge bundle built for another secret, naming the command that rebuilds it", () => {
-    process.env.ORIGINSIG_ARTIFACTS_DIR = prepareArtifacts("refusal", ["--secret-id", "other/keys", "--region", "us-east-1"]);
+    process.env.ORIGINSIG_ARTIFACTS_DIR = prepareArtifacts("refusal", { bundleArgs: ["--secret-id", "other/keys", "--region", "us-east-1"] });
     assert.throws(() => newDistributionApp(new App()), /built for other values \(secretId: bundle "other\/keys".*rebuild: edge-signer\/bundle.py --secret-id 'originsig\/keys'/);
   });
 
@@ -155,7 +317,7 @@ describe("refusals", () => {
     const app = new App();
     const stack = new Stack(app, "Open", { env: { account: "123456789012", region: "us-east-1" } });
     const api = new apigwv2.HttpApi(stack, "Api");
-    new OriginSig(stack, "OriginSig", { api, artifactsDir: prepareArtifacts("open", EXAMPLES["new-distribution"].bundleArgs) });
+    new OriginSig(stack, "OriginSig", { api, artifactsDir: prepareArtifacts("open", EXAMPLES["new-distribution"]) });
     api.addRoutes({ path: "/open", integration: new HttpUrlIntegration("Url", "https://example.com") });
     app.synth();
     const errors = Annotations.fromStack(stack).findError("*", Match.stringLikeRegexp("does not use the originsig authorizer"));
@@ -166,7 +328,7 @@ describe("refusals", () => {
     const app = new App();
     const stack = new Stack(app, "Fast", { env: { account: "123456789012", region: "us-east-1" } });
     const api = new apigwv2.HttpApi(stack, "Api");
-    const artifactsDir = prepareArtifacts("fast", EXAMPLES["new-distribution"].bundleArgs);
+    const artifactsDir = prepareArtifacts("fast", EXAMPLES["new-distribution"]);
     assert.throws(() => new OriginSig(stack, "OriginSig", { api, artifactsDir, rotationSchedule: Duration.hours(1) }), /at least 4 hours/);
   });
 
@@ -175,7 +337,7 @@ describe("refusals", () => {
     const app = new App();
     const stack = new Stack(app, "Ttl", { env: { account: "123456789012", region: "us-east-1" } });
     const api = new apigwv2.HttpApi(stack, "Api");
-    const artifactsDir = prepareArtifacts("ttl", EXAMPLES["new-distribution"].bundleArgs);
+    const artifactsDir = prepareArtifacts("ttl", EXAMPLES["new-distribution"]);
     const over = Duration.seconds(timing.maxAuthorizerCacheTtlSecs + 1);
     assert.throws(
       () => new OriginSig(stack, "TooLong", { api, artifactsDir, authorizerCacheTtl: over, createDistribution: false }),

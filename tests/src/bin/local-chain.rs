@@ -14,17 +14,16 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use clap::{Parser, ValueEnum};
-use originsig_tests::chain::{binary, ChainKeys, ChainOptions, LocalChain};
-use originsig_tests::edge::{
-    start_function_edge, FunctionConfig, FunctionEngine, InMemoryKeyValueStore, OriginConfig, ViewerFunction,
-};
+use originsig_tests::chain::{binary, ChainEdge, ChainKeys, ChainOptions, LocalChain};
+use originsig_tests::edge::{EdgeKeyValueStore, FunctionConfig, FunctionEngine, InMemoryKeyValueStore};
+use originsig_tests::kvs::{KvsClock, KvsEmulator, Propagation};
 use originsig_tests::moto::MotoServer;
 use originsig_tests::repo;
 
 #[derive(Debug, Parser)]
 #[command(
     name = "local-chain",
-    about = "Run the originsig chain locally: edge (CloudFront + Lambda@Edge) → gateway (HTTP API + authorizer) → backend",
+    about = "Run the originsig chain locally: edge (CloudFront + Lambda@Edge or a CloudFront Function) → gateway (HTTP API + authorizer) → backend",
     after_help = "Everything listens on 127.0.0.1. Ctrl-C stops it all."
 )]
 struct Args {
@@ -37,7 +36,9 @@ struct Args {
     /// Key-ring file (created with `originsig init` if missing); embedded in the edge bundle.
     #[arg(long, value_name = "PATH")]
     key_file: Option<PathBuf>,
-    /// Keys from Secrets Manager instead: starts a local moto server and creates the secret.
+    /// Keys from Secrets Manager instead: starts a local moto server and creates the secret (with
+    /// --edge cloudfront-function, also a KeyValueStore emulator that `originsig init --kvs-arn`
+    /// fills and `originsig rotate --kvs-arn` updates).
     #[arg(long, conflicts_with = "key_file")]
     secrets_manager: bool,
     /// Proxy allowed requests to this URL instead of the demo backend.
@@ -57,7 +58,8 @@ enum EdgeKind {
     /// Secrets Manager.
     LambdaEdge,
     /// A viewer-request CloudFront Function (runtime 2.0, under njs) reading its key from a
-    /// KeyValueStore, here an in-memory one holding the key file's current key.
+    /// KeyValueStore: with --secrets-manager, the KeyValueStore emulator that `originsig init`
+    /// and `rotate --kvs-arn` write; with a key file, an in-memory copy of its current key.
     CloudfrontFunction,
 }
 
@@ -78,20 +80,34 @@ fn originsig(args: &[&str], env: &[(&'static str, String)]) -> Result<String, St
     }
 }
 
+/// The KeyValueStore emulator's store the function reads, with `--secrets-manager`.
+struct LocalStore {
+    emulator: KvsEmulator,
+    arn: String,
+}
+
 async fn run(args: Args) -> Result<(), String> {
-    if args.edge == EdgeKind::CloudfrontFunction && args.secrets_manager {
-        return Err(
-            "--edge cloudfront-function reads its key from a KeyValueStore, filled here from a key file: \
-                    use it without --secrets-manager"
-                .to_owned(),
-        );
-    }
     let mut moto = None;
+    let mut store = None;
     let (keys, source_args, env): (ChainKeys, Vec<String>, Vec<(&'static str, String)>) =
         if args.secrets_manager {
             let server = MotoServer::start().map_err(|e| format!("moto: {e}"))?;
-            let env = server.env();
-            originsig(&["init", "--secret-id", "originsig/local"], &env)?;
+            let mut env = server.env();
+            let mut init = vec!["init", "--secret-id", "originsig/local"];
+            if args.edge == EdgeKind::CloudfrontFunction {
+                // The edge stack's empty store; `init --kvs-arn` writes the first key into it
+                // through the real SDK writer.
+                let emulator = KvsEmulator::start(KvsClock::real())
+                    .await
+                    .map_err(|e| format!("KeyValueStore emulator: {e}"))?;
+                env.extend(emulator.env());
+                let arn = emulator.create_store("originsig-local");
+                store = Some(LocalStore { emulator, arn });
+            }
+            if let Some(store) = &store {
+                init.extend(["--kvs-arn", store.arn.as_str()]);
+            }
+            originsig(&init, &env)?;
             moto = Some(server);
             (
                 ChainKeys::SecretsManager {
@@ -116,27 +132,27 @@ async fn run(args: Args) -> Result<(), String> {
                 Vec::new(),
             )
         };
-    let key_file = match &keys {
-        ChainKeys::File(path) => Some(path.clone()),
-        ChainKeys::SecretsManager { .. } => None,
-    };
-    let mut options = ChainOptions::new("demo", keys);
-    // With a CloudFront Function, the function's edge takes the edge port (the chain's
-    // Lambda@Edge edge still runs, on a port of its own, unused).
-    options.edge_port = match args.edge {
-        EdgeKind::LambdaEdge => args.edge_port,
-        EdgeKind::CloudfrontFunction => 0,
-    };
+    let mut options = ChainOptions::new("demo", keys.clone());
+    if args.edge == EdgeKind::CloudfrontFunction {
+        let kvs: Arc<dyn EdgeKeyValueStore> = match (&store, &keys) {
+            // One edge location, updated as soon as the data plane accepts a write.
+            (Some(store), _) => Arc::new(store.emulator.edge_view(&store.arn, Propagation::IMMEDIATE)),
+            (None, ChainKeys::File(path)) => key_file_store(path)?,
+            (None, ChainKeys::SecretsManager { .. }) => {
+                return Err("no KeyValueStore for the CloudFront Function (a bug in local-chain)".to_owned())
+            }
+        };
+        options.edge = ChainEdge::CloudFrontFunction {
+            store: kvs,
+            engine: FunctionEngine::Njs,
+        };
+    }
+    options.edge_port = args.edge_port;
     options.gateway_port = args.gateway_port;
     options.upstream = args.upstream.clone();
     options.echo_logs = !args.quiet;
     let chain = LocalChain::start(options).await?;
-    let edge_url = match (args.edge, key_file) {
-        (EdgeKind::CloudfrontFunction, Some(path)) => {
-            start_cloudfront_function(&chain, &path, args.edge_port, !args.quiet).await?
-        }
-        _ => chain.edge_url.clone(),
-    };
+    let edge_url = chain.edge_url.clone();
 
     let domain = chain.options.origin_domain.clone();
     let now = SystemTime::now()
@@ -160,16 +176,28 @@ async fn run(args: Args) -> Result<(), String> {
     };
     println!("  edge (CloudFront + {edge_kind}):   {edge_url}   -> origin {domain}, origin path /prod");
     println!("  direct (API GW):     {}/prod", chain.gateway_url);
-    match &moto {
-        Some(server) => println!(
+    match (&moto, &store) {
+        (Some(server), Some(store)) => {
+            println!(
+                "  keys:                Secrets Manager originsig/local on moto at {}",
+                server.endpoint()
+            );
+            println!(
+                "                       copied by `originsig init`/`rotate --kvs-arn` into the KeyValueStore emulator at {} (item {}):",
+                store.emulator.endpoint(),
+                FunctionConfig::DEFAULT_KVS_KEY
+            );
+            println!("                       {}", store.arn);
+        }
+        (Some(server), None) => println!(
             "  keys:                Secrets Manager originsig/local on moto at {}",
             server.endpoint()
         ),
-        None if args.edge == EdgeKind::CloudfrontFunction => println!(
+        (None, _) if args.edge == EdgeKind::CloudfrontFunction => println!(
             "  keys:                the key file's current key, in the function's KeyValueStore (item {})",
             FunctionConfig::DEFAULT_KVS_KEY
         ),
-        None => println!("  keys:                key file embedded in the edge bundle"),
+        (None, _) => println!("  keys:                key file embedded in the edge bundle"),
     }
     println!();
     println!("  # through the edge: 200, signed on the way");
@@ -183,6 +211,23 @@ async fn run(args: Args) -> Result<(), String> {
         "  curl -i {}/prod/hello -H 'Host: {domain}' -H 'x-originsig: {replayed}'",
         chain.gateway_url
     );
+    if let Some(store) = &store {
+        let exports: Vec<String> = env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        println!(
+            "  # what the store holds, and a rotation that copies the new key into it (in another shell)"
+        );
+        println!("  export {}", exports.join(" "));
+        println!(
+            "  {} status --secret-id originsig/local --kvs-arn {}",
+            binary("originsig")?.display(),
+            store.arn
+        );
+        println!(
+            "  {} rotate --secret-id originsig/local --kvs-arn {}",
+            binary("originsig")?.display(),
+            store.arn
+        );
+    }
     println!();
 
     tokio::signal::ctrl_c().await.map_err(|e| e.to_string())?;
@@ -203,19 +248,12 @@ fn current_key(key_file: &std::path::Path) -> Result<String, String> {
     Ok(current.to_string())
 }
 
-/// Builds the CloudFront Function for the chain's origin, stores the key file's current key in
-/// an in-memory KeyValueStore and serves the function's edge on `port`. Returns its URL.
-async fn start_cloudfront_function(
-    chain: &LocalChain,
-    key_file: &std::path::Path,
-    port: u16,
-    echo: bool,
-) -> Result<String, String> {
+/// An in-memory KeyValueStore holding the key file's current key: the key file is the secret
+/// here, so a rotation (`originsig rotate --key-file …`) is published by copying its current key
+/// into the store once a second.
+fn key_file_store(key_file: &std::path::Path) -> Result<Arc<dyn EdgeKeyValueStore>, String> {
     let kvs = Arc::new(InMemoryKeyValueStore::default());
     kvs.put(FunctionConfig::DEFAULT_KVS_KEY, &current_key(key_file)?);
-    // The rotation publishes the new current key to the store after a promotion; here the key
-    // file is the secret, so a rotation (`originsig rotate --key-file …`) is published by
-    // copying its current key into the store once a second.
     {
         let (kvs, key_file) = (Arc::clone(&kvs), key_file.to_path_buf());
         tokio::spawn(async move {
@@ -227,39 +265,7 @@ async fn start_cloudfront_function(
             }
         });
     }
-    let config = FunctionConfig::new(&chain.options.origin_domain, &chain.options.origin_path);
-    let function = ViewerFunction::build(
-        &repo::root().join("target/local-chain/cloudfront-function"),
-        &config,
-        FunctionEngine::Njs,
-        kvs,
-    )?;
-    if echo {
-        let logs = Arc::clone(&function.logs);
-        tokio::spawn(async move {
-            let mut shown = 0;
-            loop {
-                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-                let lines: Vec<String> = logs
-                    .lock()
-                    .map(|l| l.iter().skip(shown).cloned().collect())
-                    .unwrap_or_default();
-                for line in &lines {
-                    eprintln!("[cloudfront-function] {line}");
-                }
-                shown += lines.len();
-            }
-        });
-    }
-    let origin = OriginConfig {
-        domain_name: chain.options.origin_domain.clone(),
-        path: chain.options.origin_path.clone(),
-        port: chain.gateway_port,
-    };
-    let bound = start_function_edge(port, origin, function)
-        .await
-        .map_err(|e| format!("CloudFront Function edge on 127.0.0.1:{port}: {e}"))?;
-    Ok(format!("http://127.0.0.1:{bound}"))
+    Ok(kvs)
 }
 
 #[tokio::main]
