@@ -30,7 +30,7 @@ pub async fn moto_client_with(
 /// The real `originsig` binary, pointed at `moto` through the standard AWS environment.
 #[allow(dead_code, reason = "not every test binary uses it")]
 pub fn originsig(moto: &MotoServer, args: &[&str]) -> Output {
-    // `option_env!`: `tests/binary.rs` also runs with `--no-default-features` (the authorizer as
+    // `option_env!`: `hmac-authorizer/tests/binary.rs` also runs with `--no-default-features` (the authorizer as
     // shipped), where the CLI is not built.
     let Some(binary) = option_env!("CARGO_BIN_EXE_originsig") else {
         panic!("the originsig binary needs the `cli` feature");
