@@ -39,7 +39,10 @@ for step in "${steps[@]}"; do
     lambdas)
       rustup target add aarch64-unknown-linux-gnu >/dev/null
       [ -x .venv/bin/cargo-lambda ] || { python3 -m venv .venv && .venv/bin/pip install --quiet cargo-lambda ziglang; }
-      PATH="$PWD/.venv/bin:$PATH" cargo lambda build --release --arm64 --output-format zip --bin hmac-authorizer --bin key-rotator
+      # One command per Lambda: built together, Cargo would unify their features and the
+      # authorizer would link the rotator's crates (hmac-authorizer/tests/deps.rs).
+      PATH="$PWD/.venv/bin:$PATH" cargo lambda build --release --arm64 --output-format zip -p originsig-hmac-authorizer --no-default-features --bin hmac-authorizer
+      PATH="$PWD/.venv/bin:$PATH" cargo lambda build --release --arm64 --output-format zip -p originsig-hmac-authorizer --no-default-features --features rotator --bin key-rotator
       built+=(target/lambda/hmac-authorizer/bootstrap.zip target/lambda/key-rotator/bootstrap.zip)
       ;;
     cli)

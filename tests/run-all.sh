@@ -61,6 +61,9 @@ cargo build --workspace --bins --locked
 step "Rust tests (unit, vectors, properties, authorizer and keys on moto, the binaries, end to end)"
 cargo test --workspace --locked
 
+step "the authorizer as shipped: built without the CLI's and the rotator's features, through the Runtime API emulator"
+cargo test -p originsig-hmac-authorizer --no-default-features --locked --test binary
+
 step "Node tests: the WASM build against the vectors, the handler, Secrets Manager on moto"
 node --test edge-signer/node/test/
 

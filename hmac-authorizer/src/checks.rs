@@ -166,13 +166,9 @@ fn client(per_request: Duration) -> Result<reqwest::Client, String> {
         .map_err(|e| e.to_string())
 }
 
-/// One HTTP request of a check, at most (the timing model's rotator budget counts on it; the
-/// rotator passes less when its invocation has less left).
-pub const CHECK_TIMEOUT: Duration = Duration::from_secs(15);
-
-/// Requests of one direct check (unsigned, control, signed): the rotator reserves
-/// `DIRECT_CHECK_REQUESTS * CHECK_TIMEOUT` (+ one for the CloudFront check) after its wait.
-pub const DIRECT_CHECK_REQUESTS: u32 = 3;
+// The timing model owns the checks' bounds (its rotator budget is made of them), and it is
+// built without this module (the authorizer has no checks).
+pub use crate::timing::{CHECK_TIMEOUT, DIRECT_CHECK_REQUESTS};
 
 /// Why a rotation check did not pass. A URL that does not answer is kept apart from one that
 /// answers wrongly: the CLI gives "no answer" the same exit code everywhere (3), and a wrong answer

@@ -179,10 +179,17 @@ pub const ROTATOR_TIMEOUT_SECS: u64 = 900;
 /// What the rotator keeps back of an invocation for its own calls and answer.
 pub const ROTATOR_RESERVE_SECS: u64 = 10;
 
+/// One HTTP request of a rotation check (`checks`), at most (the rotator budget below counts on
+/// it; the rotator passes less when its invocation has less left).
+pub const CHECK_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Requests of one direct check (unsigned, control, signed): the rotator reserves
+/// `DIRECT_CHECK_REQUESTS * CHECK_TIMEOUT` (+ one for the CloudFront check) after its wait.
+pub const DIRECT_CHECK_REQUESTS: u32 = 3;
+
 /// The URL checks after the wait, at most: the CloudFront check and the direct check's requests,
-/// each bounded by [`crate::checks::CHECK_TIMEOUT`].
-pub const ROTATOR_CHECK_BUDGET_SECS: u64 =
-    (crate::checks::DIRECT_CHECK_REQUESTS as u64 + 1) * crate::checks::CHECK_TIMEOUT.as_secs();
+/// each bounded by [`CHECK_TIMEOUT`].
+pub const ROTATOR_CHECK_BUDGET_SECS: u64 = (DIRECT_CHECK_REQUESTS as u64 + 1) * CHECK_TIMEOUT.as_secs();
 
 /// The calls of the CLI and the rotation Lambda: a few attempts, each bounded, so an endpoint
 /// that accepts connections but never answers fails the command instead of hanging it.

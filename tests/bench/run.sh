@@ -50,7 +50,8 @@ if [ "$QUICK" != 1 ]; then
   say "arm64 Lambda zips (cargo-lambda)"
   rustup target add aarch64-unknown-linux-gnu >/dev/null
   [ -x .venv/bin/cargo-lambda ] || .venv/bin/pip install --quiet cargo-lambda ziglang
-  PATH="$PWD/.venv/bin:$PATH" cargo lambda build --release --arm64 --output-format zip --bin hmac-authorizer --bin key-rotator >&2
+  PATH="$PWD/.venv/bin:$PATH" cargo lambda build --release --arm64 --output-format zip -p originsig-hmac-authorizer --no-default-features --bin hmac-authorizer >&2
+  PATH="$PWD/.venv/bin:$PATH" cargo lambda build --release --arm64 --output-format zip -p originsig-hmac-authorizer --no-default-features --features rotator --bin key-rotator >&2
 fi
 
 out=BENCHMARKS.md

@@ -4,6 +4,7 @@
 //! label) or a key-ring file (the local chain). One error type for both.
 
 mod file;
+#[cfg(feature = "rotator")]
 pub mod kvs;
 mod secrets_manager;
 

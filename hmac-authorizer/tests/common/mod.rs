@@ -30,7 +30,12 @@ pub async fn moto_client_with(
 /// The real `originsig` binary, pointed at `moto` through the standard AWS environment.
 #[allow(dead_code, reason = "not every test binary uses it")]
 pub fn originsig(moto: &MotoServer, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_originsig"))
+    // `option_env!`: `hmac-authorizer/tests/binary.rs` also runs with `--no-default-features` (the authorizer as
+    // shipped), where the CLI is not built.
+    let Some(binary) = option_env!("CARGO_BIN_EXE_originsig") else {
+        panic!("the originsig binary needs the `cli` feature");
+    };
+    Command::new(binary)
         .args(args)
         .envs(moto.env())
         .output()
