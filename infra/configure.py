@@ -262,6 +262,11 @@ def not_checked(args, api, edge):
     if api["ApiCustomDomain"]:
         lines.append(f"that {api['ApiCustomDomain']} is a regional custom domain mapping "
                      f"{api['OriginPath'] or '(no path)'} to that API (then run `originsig doctor` once: docs/your-api.md)")
+        # The signature binds the host and the path the authorizer sees, not the API (SPEC.md §10):
+        # another API mapped on the same domain with the same key would accept these signatures.
+        lines.append(f"that no other API mapped on {api['ApiCustomDomain']} shares the secret {api['SecretName']} "
+                     "(a signature binds the host and path, not the API: give each API its own secret; "
+                     "docs/security-model.md)")
     else:
         lines.append(f"that the stage {args.stage} exists")
     if edge["ExistingDistributionId"]:

@@ -648,6 +648,8 @@ class Configure(unittest.TestCase):
                                        "--mapping-path", "v1", "--new-distribution", "--health-path", "/health")
             self.assertEqual(run.returncode, 0, run.stderr)
             self.assertIn("originsig doctor", run.stdout)
+            # Issue 23.8: several APIs on one domain with one secret accept each other's signatures.
+            self.assertIn("no other API mapped on origin.example.com shares the secret", run.stdout)
             self.with_samconfig(path)
             overrides = deploy_config.section("legacy")["parameter_overrides"]
             self.assertEqual((overrides["HttpApiId"], overrides["RestApiId"]), ("", "f6g7h8i9j0"))
