@@ -21,9 +21,9 @@
 
 use originsig_core::{KeyError, KeyId, SigningKey};
 
-use crate::rotation::{stored_ring, RotationError, StoredRing};
+use crate::rotation::{stored_ring, valid_current, RotationError, StoredRing};
 use crate::store::kvs::{KvsKeyCopy, KvsValue, Written};
-use crate::store::{KeyStore, ReadRing};
+use crate::store::KeyStore;
 
 /// What [`publish_current`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,7 +41,7 @@ pub async fn publish_current(
     now: u64,
 ) -> Result<Published, RotationError> {
     let ring = stored_ring(store).await?;
-    let current = current_key(store, &ring)?;
+    let current = valid_current(store, &ring)?;
     if agrees(&copy.read().await?, &current) {
         return Ok(Published {
             key_id: current.id().clone(),
@@ -54,17 +54,6 @@ pub async fn publish_current(
     Ok(Published {
         key_id: current.id().clone(),
         written,
-    })
-}
-
-fn current_key(store: &impl ReadRing, ring: &StoredRing) -> Result<SigningKey, RotationError> {
-    let current = ring
-        .current
-        .as_ref()
-        .ok_or_else(|| RotationError::NoCurrent(store.location()))?;
-    current.key.clone().map_err(|e| RotationError::InvalidCurrent {
-        store: store.location(),
-        problem: e.to_string(),
     })
 }
 

@@ -30,7 +30,7 @@ use originsig_core::{KeyId, KeyRing, KeyRole, SigningKey, MIN_KEY_LEN};
 use thiserror::Error;
 
 use crate::checks::CheckError;
-use crate::store::{KeyStore, KeyVersion, StoreError};
+use crate::store::{KeyStore, KeyVersion, ReadRing, StoreError};
 use crate::timing::Timing;
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -178,7 +178,8 @@ pub struct Pending {
     pub resumed: bool,
 }
 
-fn valid_current(store: &impl KeyStore, ring: &StoredRing) -> Result<SigningKey, RotationError> {
+/// AWSCURRENT's key, or why there is none usable.
+pub(crate) fn valid_current(store: &impl ReadRing, ring: &StoredRing) -> Result<SigningKey, RotationError> {
     let current = ring
         .current
         .as_ref()
