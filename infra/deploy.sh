@@ -58,18 +58,20 @@ if [ "$edge_kind" = cloudfront-function ]; then
   secret_arn=$(stack_output "$api_stack" "$api_region" SecretArn)
   [ -n "$kvs_arn" ] && [ -n "$secret_arn" ] || { echo "the stacks have no KeyValueStoreArn / SecretArn output" >&2; exit 3; }
   # A new store is empty (the function answers 503 until it holds the key). `rotate --kvs-arn`
-  # finishes a promotion the store missed and stops there; run only then, it never rotates.
+  # finishes a promotion the store missed and stops there; run only then, it never rotates. The
+  # edge stack's store is the one the edge reads: it replaces any store recorded on the secret
+  # (tag originsig:kvs-arn), which later commands without --kvs-arn and the rotator hold to.
   holds=$("$cli" status --secret-id "$secret_arn" --region "$api_region" --kvs-arn "$kvs_arn" --output json \
     | "$SAM_VENV/bin/python" -c 'import json,sys; print(str((json.load(sys.stdin).get("keyValueStore") or {}).get("matchesCurrent", False)).lower())')
   if [ "$holds" != true ]; then
     echo "==> the key value store gets AWSCURRENT"
-    "$cli" rotate --secret-id "$secret_arn" --region "$api_region" --kvs-arn "$kvs_arn"
+    "$cli" rotate --secret-id "$secret_arn" --region "$api_region" --kvs-arn "$kvs_arn" --replace-recorded-kvs
   fi
   if [ "$(deploy_config parameter "$env" KeyValueStoreArn)" != "$kvs_arn" ]; then
     echo "==> $api_stack again: the rotator writes $kvs_arn at every promotion"
     deploy_config api-parameters "$env" "$kvs_arn" "$tmp/api-parameters.yaml"
     (cd infra && sam deploy --config-env "$env" --parameter-overrides "file://$tmp/api-parameters.yaml")
-    echo "set KeyValueStoreArn = \"$kvs_arn\" in [$env.deploy.parameters] of infra/samconfig.toml: a deploy without it leaves the rotator without the store until this step"
+    echo "set KeyValueStoreArn = \"$kvs_arn\" in [$env.deploy.parameters] of infra/samconfig.toml: a deploy without it leaves the rotator without the store, and its rotations fail (KeyValueStoreMismatch) until this step"
   fi
 fi
 

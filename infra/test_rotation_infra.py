@@ -73,13 +73,16 @@ class InvokeAndTags(unittest.TestCase):
         self.assertEqual(permission["Principal"], "secretsmanager.amazonaws.com")
         self.assertRegex(CDK, r"sourceArn: this\.secret\.secretArn")
 
-    def test_the_rotator_writes_only_the_two_tags_the_code_writes(self):
+    def test_the_rotator_writes_only_the_tags_the_code_writes(self):
         tag = statement(API, "RotatorRole", "RecordRotationTagsOnly")
+        names = ["PROMOTED_AT_TAG", "FAILED_TEST_TAG", "KVS_ARN_TAG"]
+        self.assertEqual(sorted(k for k in SECRETS_MANAGER if k.endswith("_TAG")), sorted(names))
         self.assertEqual(
             tag["Condition"]["ForAllValues:StringEquals"]["aws:TagKeys"],
-            [SECRETS_MANAGER["PROMOTED_AT_TAG"], SECRETS_MANAGER["FAILED_TEST_TAG"]],
+            [SECRETS_MANAGER[name] for name in names],
         )
-        self.assertIn(f'FAILED_TEST_TAG = "{SECRETS_MANAGER["FAILED_TEST_TAG"]}"', CDK)
+        for name in names:
+            self.assertIn(f'{name} = "{SECRETS_MANAGER[name]}"', CDK)
 
 
 class Replicas(unittest.TestCase):

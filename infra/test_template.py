@@ -394,10 +394,11 @@ class TemplateDefects(unittest.TestCase):
             self.assertEqual(statement(API, role, "OwnLogGroupOnly")["Resource"], {"Fn::Sub": f"${{{group}.Arn}}"})
         for role, sid in [("AuthorizerRole", "DecryptThroughSecretsManagerOnly"), ("RotatorRole", "EncryptAndDecryptThroughSecretsManagerOnly")]:
             self.assertIn("kms:ViaService", json.dumps(statement(API, role, sid)["Condition"]))
-        # The rotator tags with the two keys the code writes.
+        # The rotator tags with the keys the code writes.
         tag = statement(API, "RotatorRole", "RecordRotationTagsOnly")
-        failed_test_tag = rust_str_consts("hmac-authorizer/src/store/secrets_manager.rs")["FAILED_TEST_TAG"]
-        self.assertEqual(tag["Condition"]["ForAllValues:StringEquals"]["aws:TagKeys"], [PROMOTED_AT_TAG, failed_test_tag])
+        tags = rust_str_consts("hmac-authorizer/src/store/secrets_manager.rs")
+        self.assertEqual(tag["Condition"]["ForAllValues:StringEquals"]["aws:TagKeys"],
+                         [PROMOTED_AT_TAG, tags["FAILED_TEST_TAG"], tags["KVS_ARN_TAG"]])
         # Invoke permissions name the authorizer (existing API) or the API (demo), never any API.
         existing = props(API, "ExistingApiAuthorizerPermission")["SourceArn"]["Fn::Sub"]
         self.assertTrue(existing.endswith("/authorizers/${ExistingApiAuthorizer}"), existing)
@@ -906,6 +907,7 @@ class CloudFrontFunctionDeploy(unittest.TestCase):
             # The store gets AWSCURRENT (it did not hold it), then the rotator gets the store.
             secret = "arn:aws:secretsmanager:us-east-1:123456789012:secret:originsig/demo-AbCdEf"
             self.assertEqual([c[0] for c in cli_calls], ["status", "rotate"])
+            self.assertIn("--replace-recorded-kvs", cli_calls[1], "the edge stack's store is the one the edge reads")
             for call in cli_calls:
                 self.assertEqual(call[call.index("--kvs-arn") + 1], self.KVS_ARN)
                 self.assertEqual(call[call.index("--secret-id") + 1], secret)

@@ -119,3 +119,183 @@ pub async fn compare(copy: &KvsKeyCopy, ring: &StoredRing) -> Result<Comparison,
         },
     })
 }
+
+/// What a command says about the store the edge reads (`--kvs-arn`, the rotator's
+/// `ORIGINSIG_KVS_ARN`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Said {
+    /// Nothing: use the store recorded on the secret.
+    Nothing,
+    /// The edge reads no key value store.
+    NoStore,
+    Arn(String),
+}
+
+/// Whether a command writes the store (and may then change the record).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Read,
+    /// `replace`: the operator says the edge reads another store now (`--replace-recorded-kvs`).
+    Write {
+        replace: bool,
+    },
+}
+
+/// The store to use, and what changes in the record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreToUse {
+    pub arn: Option<String>,
+    /// `Some(new record)` when the record changes (`Some(None)`: cleared).
+    pub record: Option<Option<String>>,
+    /// Why, for the operator.
+    pub why: Why,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Why {
+    /// What was said agrees with the record (or neither names a store).
+    Agreed,
+    /// Nothing said: the recorded store.
+    Recorded(String),
+    /// A first store on a write: it becomes the record.
+    Records(String),
+    /// A read of another store than the recorded one, as asked.
+    NotTheRecorded(String),
+    /// A read without the recorded store, as asked.
+    SkipsTheRecorded(String),
+    /// Replaced the recorded store (`None`: no store now).
+    Replaced { old: String, new: Option<String> },
+}
+
+/// Why a write was refused: the record names `recorded`; the command said another store
+/// (`None`: no store).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refused {
+    pub said: Option<String>,
+    pub recorded: String,
+}
+
+/// The one rule for the record of the edge's store on the secret (`crate::store::KVS_ARN_TAG`).
+/// A promotion that misses the store the edge reads leaves the edges on the old key, and a
+/// second one denies every request they sign; so a write may fill an empty record, but never
+/// writes another store than the recorded one (nor none) unless told the edge moved. Saying
+/// nothing uses the record (a replacement needs a store to replace it with: the CLI asks for one).
+pub fn store_to_use(said: Said, recorded: Option<&str>, access: Access) -> Result<StoreToUse, Refused> {
+    let keep = |arn: Option<String>, why: Why| {
+        Ok(StoreToUse {
+            arn,
+            record: None,
+            why,
+        })
+    };
+    let Some(recorded) = recorded else {
+        return match (said, access) {
+            (Said::Arn(a), Access::Write { .. }) => Ok(StoreToUse {
+                arn: Some(a.clone()),
+                record: Some(Some(a.clone())),
+                why: Why::Records(a),
+            }),
+            (Said::Arn(a), Access::Read) => keep(Some(a), Why::Agreed),
+            (Said::Nothing | Said::NoStore, _) => keep(None, Why::Agreed),
+        };
+    };
+    let recorded = recorded.to_owned();
+    let said = match said {
+        Said::Nothing => return keep(Some(recorded.clone()), Why::Recorded(recorded)),
+        Said::Arn(a) if a == recorded => return keep(Some(a), Why::Agreed),
+        Said::Arn(a) => Some(a),
+        Said::NoStore => None,
+    };
+    match access {
+        Access::Read => {
+            let why = match &said {
+                Some(_) => Why::NotTheRecorded(recorded),
+                None => Why::SkipsTheRecorded(recorded),
+            };
+            keep(said, why)
+        }
+        Access::Write { replace: true } => Ok(StoreToUse {
+            arn: said.clone(),
+            record: Some(said.clone()),
+            why: Why::Replaced {
+                old: recorded,
+                new: said,
+            },
+        }),
+        Access::Write { replace: false } => Err(Refused { said, recorded }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const A: &str = "arn:aws:cloudfront::123456789012:key-value-store/a";
+    const B: &str = "arn:aws:cloudfront::123456789012:key-value-store/b";
+    const KEEP: Access = Access::Write { replace: false };
+    const REPLACE: Access = Access::Write { replace: true };
+
+    fn arn(a: &str) -> Said {
+        Said::Arn(a.to_owned())
+    }
+
+    #[test]
+    fn without_a_store_said_the_record_is_used_and_never_changed() {
+        for access in [Access::Read, KEEP] {
+            let d = store_to_use(Said::Nothing, Some(A), access).unwrap();
+            assert_eq!((d.arn.as_deref(), d.record), (Some(A), None));
+            assert_eq!(store_to_use(Said::Nothing, None, access).unwrap().arn, None);
+        }
+        let replace_with_nothing = store_to_use(Said::Nothing, Some(A), REPLACE).unwrap();
+        assert_eq!(
+            (replace_with_nothing.arn.as_deref(), replace_with_nothing.record),
+            (Some(A), None)
+        );
+    }
+
+    #[test]
+    fn the_first_store_on_a_write_is_recorded_and_a_read_records_nothing() {
+        assert_eq!(
+            store_to_use(arn(A), None, KEEP).unwrap().record,
+            Some(Some(A.to_owned()))
+        );
+        assert_eq!(store_to_use(arn(A), None, Access::Read).unwrap().record, None);
+        assert_eq!(store_to_use(arn(A), Some(A), KEEP).unwrap().record, None);
+        assert_eq!(store_to_use(arn(A), Some(A), REPLACE).unwrap().record, None);
+    }
+
+    #[test]
+    fn another_store_than_the_record_is_refused_on_a_write_unless_replaced() {
+        assert_eq!(
+            store_to_use(arn(B), Some(A), KEEP),
+            Err(Refused {
+                said: Some(B.to_owned()),
+                recorded: A.to_owned()
+            })
+        );
+        let replaced = store_to_use(arn(B), Some(A), REPLACE).unwrap();
+        assert_eq!(
+            (replaced.arn.as_deref(), replaced.record),
+            (Some(B), Some(Some(B.to_owned())))
+        );
+        let read = store_to_use(arn(B), Some(A), Access::Read).unwrap();
+        assert_eq!((read.arn.as_deref(), read.record), (Some(B), None));
+    }
+
+    #[test]
+    fn no_store_clears_the_record_only_when_replaced() {
+        assert_eq!(
+            store_to_use(Said::NoStore, Some(A), KEEP),
+            Err(Refused {
+                said: None,
+                recorded: A.to_owned()
+            })
+        );
+        let cleared = store_to_use(Said::NoStore, Some(A), REPLACE).unwrap();
+        assert_eq!((cleared.arn, cleared.record), (None, Some(None)));
+        let read = store_to_use(Said::NoStore, Some(A), Access::Read).unwrap();
+        assert_eq!((read.arn, read.record), (None, None));
+        let nothing = store_to_use(Said::NoStore, None, KEEP).unwrap();
+        assert_eq!((nothing.arn, nothing.record), (None, None));
+    }
+}

@@ -9,6 +9,11 @@
 //! | `testSecret` | wait until authorizers can know the key (within the Lambda timeout), then the optional URL checks; with nothing staged under the token (Secrets Manager may call it alone to check a configuration), nothing |
 //! | `finishSecret` | record the time, promote PENDING → AWSCURRENT, then copy it into the key value store (`ORIGINSIG_KVS_ARN`, if set; `crate::edge_store`); with nothing staged under the token, nothing |
 //!
+//! `createSecret` and `finishSecret` first hold `ORIGINSIG_KVS_ARN` to the store recorded on the
+//! secret (`crate::edge_store::store_to_use`): recorded if the secret records none; another store,
+//! or none while the secret records one, fails the step (`KeyValueStoreMismatch`) before anything
+//! changes, since a promotion that skips the store the edge reads ends in denials.
+//!
 //! Every step is safe to call alone: only `createSecret` creates a key.
 
 use std::time::Duration;
@@ -124,6 +129,19 @@ pub enum RotatorError {
          maxAuthorizerCacheTtlSecs (`originsig timing --json`), or {WAIT_SECS}"
     )]
     WaitTooLong { wait: u64, available: u64 },
+    /// The secret records another key value store than this rotator writes (or none).
+    #[error(
+        "the secret records key value store {recorded} (tag {tag}) as the one the edge reads, but this rotator {writes}: \
+         a promotion now would leave those edges on the old key. Set the API-region stack's KeyValueStoreArn to the \
+         store the edge reads (infra/samconfig.toml, then infra/deploy.sh ENV); if the edge reads another store now, \
+         record it with `originsig rotate --kvs-arn ARN --replace-recorded-kvs`",
+        tag = crate::store::KVS_ARN_TAG,
+        writes = configured.as_deref().map_or_else(|| "writes none (no KeyValueStoreArn)".to_owned(), |c| format!("writes {c}"))
+    )]
+    KvsRecordDiffers {
+        configured: Option<String>,
+        recorded: String,
+    },
 }
 
 impl RotatorError {
@@ -138,6 +156,7 @@ impl RotatorError {
             RotatorError::Rotation(RotationError::ReplicaBehind { .. }) => "ReplicaBehind",
             RotatorError::Rotation(_) => "RotationFailed",
             RotatorError::WaitTooLong { .. } => "WaitTooLong",
+            RotatorError::KvsRecordDiffers { .. } => "KeyValueStoreMismatch",
         }
     }
 }
@@ -151,6 +170,35 @@ impl From<RotatorError> for lambda_runtime::Diagnostic {
     }
 }
 
+/// The store this rotator writes, held to the one recorded on the secret by the shared rule
+/// (`crate::edge_store::store_to_use`): recorded when the secret records none; another one (or
+/// none while the secret records one) fails the step before anything changes.
+async fn recorded_store_agrees(store: &impl KeyStore, config: &RotatorConfig) -> Result<(), RotatorError> {
+    use crate::edge_store::{store_to_use, Access, Refused, Said};
+    let said = config.kvs_arn.clone().map_or(Said::NoStore, Said::Arn);
+    let recorded = store.recorded_kvs().await.map_err(RotationError::from)?;
+    match store_to_use(said, recorded.as_deref(), Access::Write { replace: false }) {
+        Ok(choice) => {
+            if let Some(record) = choice.record {
+                store
+                    .record_kvs(record.as_deref())
+                    .await
+                    .map_err(RotationError::from)?;
+                tracing::info!(
+                    store = record.as_deref().unwrap_or(""),
+                    tag = crate::store::KVS_ARN_TAG,
+                    "recorded the key value store on the secret"
+                );
+            }
+            Ok(())
+        }
+        Err(Refused { said, recorded }) => Err(RotatorError::KvsRecordDiffers {
+            configured: said,
+            recorded,
+        }),
+    }
+}
+
 /// Runs one step. `time_left` is what remains of the invocation (the wait must fit in it).
 pub async fn run_step(
     store: &impl KeyStore,
@@ -161,6 +209,7 @@ pub async fn run_step(
 ) -> Result<String, RotatorError> {
     match event.step.as_str() {
         "createSecret" => {
+            recorded_store_agrees(store, config).await?;
             // A promotion that did not reach the key value store is finished first (the guard
             // then counts from now and refuses a new key until the old one is out of use).
             if let Some(copy) = &config.kvs {
@@ -257,6 +306,7 @@ pub async fn run_step(
                 }
                 .into());
             }
+            recorded_store_agrees(store, config).await?;
             let promoted = rotation::promote(store, &event.token, now).await?;
             if let Some(copy) = &config.kvs {
                 crate::edge_store::publish_current(copy, store, now).await?;

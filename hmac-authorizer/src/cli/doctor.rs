@@ -116,12 +116,12 @@ pub async fn run(args: DoctorArgs) -> Result<(), CliError> {
             ))
         })?;
     let uri = if uri.is_empty() { "/" } else { uri };
-    let kvs = args.kvs.open(&args.region).await?;
-    let (ring, replicas, edge_copy) = with_store!(args.source.open(&args.region).await?, store => {
+    let (ring, replicas, edge_copy, kvs) = with_store!(args.source.open(&args.region).await?, store => {
+        let kvs = args.kvs.open_for_reading(&args.region, &store).await?;
         let stored = stored_ring(&store).await?;
         let replicas = super::status::replica_states(&store, &stored).await?;
         let edge_copy = super::kvs::compare(kvs.as_ref(), &stored).await?;
-        (usable_ring(store.location(), &stored)?, replicas, edge_copy)
+        (usable_ring(store.location(), &stored)?, replicas, edge_copy, kvs)
     });
     let text = !args.output.is_json();
     // Edges in a replica region sign with what their replica holds.

@@ -20,7 +20,7 @@ pub struct InitArgs {
     #[command(flatten)]
     region: RegionArgs,
     #[command(flatten)]
-    kvs: super::kvs::KvsArgs,
+    kvs: super::kvs::KvsWriteArgs,
     /// Description stored with the secret.
     #[arg(
         long,
@@ -31,10 +31,11 @@ pub struct InitArgs {
 
 pub async fn run(args: InitArgs) -> Result<(), CliError> {
     let key = new_key(now_unix())?;
-    let kvs = args.kvs.open(&args.region).await?;
+    args.kvs.check()?;
     with_store!(args.source.open(&args.region).await?, store => {
         store.create(&key, &args.description).await?;
         println!("created {} with key {} as AWSCURRENT", store.location(), key.id());
+        let kvs = args.kvs.open_for_writing(&args.region, &store, false).await?;
         super::kvs::publish(kvs.as_ref(), &store, now_unix()).await?;
     });
     println!(

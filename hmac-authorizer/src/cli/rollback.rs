@@ -21,7 +21,7 @@ pub struct RollbackArgs {
     #[command(flatten)]
     guard: GuardArgs,
     #[command(flatten)]
-    kvs: super::kvs::KvsArgs,
+    kvs: super::kvs::KvsWriteArgs,
     /// Print what would happen and when, and change nothing.
     #[arg(long)]
     dry_run: bool,
@@ -36,8 +36,8 @@ fn describe(plan: &RollbackPlan) -> String {
 
 pub async fn run(args: RollbackArgs) -> Result<(), CliError> {
     let timing: Timing = args.guard.timing();
-    let kvs = args.kvs.open(&args.region).await?;
     with_store!(args.source.open(&args.region).await?, store => {
+        let kvs = args.kvs.open_for_writing(&args.region, &store, args.dry_run).await?;
         let plan = rotation::plan_rollback(&store).await?;
         let now = now_unix();
         if args.dry_run {

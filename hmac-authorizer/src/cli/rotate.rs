@@ -21,7 +21,7 @@ pub struct RotateArgs {
     #[command(flatten)]
     region: RegionArgs,
     #[command(flatten)]
-    kvs: super::kvs::KvsArgs,
+    kvs: super::kvs::KvsWriteArgs,
     /// The authorizers' key cache TTL (ORIGINSIG_CACHE_TTL_SECS), seconds.
     #[arg(long, default_value_t = Timing::DEFAULT.authorizer_cache_ttl_secs, value_name = "SECS")]
     authorizer_cache_ttl: u64,
@@ -102,8 +102,8 @@ pub async fn run(args: RotateArgs) -> Result<(), CliError> {
         test_url: test_url.as_ref(),
         direct: direct.as_ref(),
     };
-    let kvs = args.kvs.open(&args.region).await?;
     with_store!(args.source.open(&args.region).await?, store => {
+        let kvs = args.kvs.open_for_writing(&args.region, &store, args.dry_run).await?;
         if args.dry_run {
             let plan = rotation::plan(&store, &timing, now_unix(), overrides).await?;
             return dry_run(&plan, &timing, wait, &tests, args.force, now_unix());

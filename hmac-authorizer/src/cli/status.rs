@@ -36,14 +36,14 @@ fn describe(version: &KeyVersion, now: u64) -> serde_json::Value {
 pub async fn run(args: StatusArgs) -> Result<(), CliError> {
     let timing = args.guard.timing();
     let now = now_unix();
-    let kvs = args.kvs.open(&args.region).await?;
-    let (name, ring, promoted_at, guard, replicas, failed_test) = with_store!(args.source.open(&args.region).await?, store => {
+    let (name, ring, promoted_at, guard, replicas, failed_test, kvs) = with_store!(args.source.open(&args.region).await?, store => {
+        let kvs = args.kvs.open_for_reading(&args.region, &store).await?;
         let ring = stored_ring(&store).await?;
         let promoted_at = rotation::last_promotion(&store, &ring).await?;
         let guard = rotation::guard(&store, &ring, &timing, now).await;
         let replicas = replica_states(&store, &ring).await?;
         let failed_test = store.failed_test().await?;
-        (store.location(), ring, promoted_at, guard, replicas, failed_test)
+        (store.location(), ring, promoted_at, guard, replicas, failed_test, kvs)
     });
     let (next_safe, replica_behind) = match guard {
         Ok(()) => (now, None),

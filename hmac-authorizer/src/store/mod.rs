@@ -14,7 +14,9 @@ use originsig_core::{KeyError, KeyRing, KeyRole, SigningKey};
 use thiserror::Error;
 
 pub use file::KeyFileStore;
-pub use secrets_manager::{SecretsManagerStore, FAILED_TEST_TAG, PROMOTED_AT_TAG, REPLICA_IN_SYNC};
+pub use secrets_manager::{
+    SecretsManagerStore, FAILED_TEST_TAG, KVS_ARN_TAG, PROMOTED_AT_TAG, REPLICA_IN_SYNC,
+};
 
 /// One stored key version.
 #[derive(Debug, Clone)]
@@ -143,6 +145,17 @@ pub trait KeyStore: ReadRing {
                         .to_owned(),
             })
         }
+    }
+    /// The CloudFront KeyValueStore recorded as the one the edge reads its key from (an ARN),
+    /// so that a promotion without `--kvs-arn` still writes it (`crate::cli::kvs`). A store
+    /// that cannot record it (the key file of the local chain) has none.
+    fn recorded_kvs(&self) -> impl Future<Output = Result<Option<String>, StoreError>> + Send {
+        async { Ok(None) }
+    }
+    /// Records `arn` as the edge's key value store (`None`: the edge reads none).
+    fn record_kvs(&self, arn: Option<&str>) -> impl Future<Output = Result<(), StoreError>> + Send {
+        let _ = arn;
+        async { Ok(()) }
     }
     /// Each replica region of the store and its replication state (none for a key file).
     fn replicas(&self) -> impl Future<Output = Result<Vec<Replica>, StoreError>> + Send {

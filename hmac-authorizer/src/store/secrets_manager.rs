@@ -1,8 +1,9 @@
 //! Secrets Manager as a store: one secret, one key per version, roles by staging label
 //! (SPEC.md §7). The time of the last promotion is kept in the tag `originsig:promoted-at`
-//! (Unix seconds), the version whose rotation test failed in `originsig:failed-test`. The
-//! rotator's `TagResource` right is limited to these two tag keys (infra/api-region.yaml, the CDK
-//! construct; a test holds them to these constants).
+//! (Unix seconds), the version whose rotation test failed in `originsig:failed-test`, the
+//! CloudFront Functions edge's key value store in `originsig:kvs-arn`. `TagResource` rights are
+//! limited to these tag keys (infra/api-region.yaml, the CDK construct, infra/iam/rotate.json;
+//! tests hold them to these constants).
 //!
 //! Replicas: `DescribeSecret`'s `ReplicationStatus` gives each replica region's state
 //! (`InSync`, `InProgress`, `Failed`; "ReplicationStatusType", Secrets Manager API Reference,
@@ -26,6 +27,11 @@ pub const PROMOTED_AT_TAG: &str = "originsig:promoted-at";
 
 /// The tag that records the version whose rotation test failed (empty: none).
 pub const FAILED_TEST_TAG: &str = "originsig:failed-test";
+
+/// The tag that records the CloudFront KeyValueStore the edge reads its key from (an ARN;
+/// empty: none). Written by `originsig` when `--kvs-arn` is given and by the rotator from its
+/// configuration; read so that a promotion run without `--kvs-arn` still updates the edge's copy.
+pub const KVS_ARN_TAG: &str = "originsig:kvs-arn";
 
 /// A replica's `ReplicationStatus` when Secrets Manager has replicated it.
 pub const REPLICA_IN_SYNC: &str = "InSync";
@@ -283,6 +289,15 @@ impl KeyStore for SecretsManagerStore {
     async fn record_failed_test(&self, version: Option<&str>) -> Result<(), StoreError> {
         // Cleared by an empty value: the rotator may tag (two tag keys) but not untag.
         self.set_tag(FAILED_TEST_TAG, version.unwrap_or("")).await
+    }
+
+    async fn recorded_kvs(&self) -> Result<Option<String>, StoreError> {
+        Ok(self.tag(KVS_ARN_TAG).await?.filter(|v| !v.is_empty()))
+    }
+
+    async fn record_kvs(&self, arn: Option<&str>) -> Result<(), StoreError> {
+        // Cleared by an empty value, as the failed-test record is.
+        self.set_tag(KVS_ARN_TAG, arn.unwrap_or("")).await
     }
 
     async fn roll_back(&self, previous: &str) -> Result<(), StoreError> {

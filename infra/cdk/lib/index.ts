@@ -60,6 +60,8 @@ export const HEADER_NAME = "x-originsig";
 export const PROMOTED_AT_TAG = "originsig:promoted-at";
 /** The tag a failed rotation test is recorded in (same file; test.ts holds them equal). */
 export const FAILED_TEST_TAG = "originsig:failed-test";
+/** The tag that records the key value store the edge reads (same file; test.ts holds them equal). */
+export const KVS_ARN_TAG = "originsig:kvs-arn";
 /** Which edge signs (infra/edge.yaml `EdgeKind`). */
 export type EdgeKind = "lambda-edge" | "cloudfront-function";
 export const EDGE_KINDS: readonly EdgeKind[] = ["lambda-edge", "cloudfront-function"];
@@ -327,7 +329,7 @@ export class OriginSig extends Construct {
         actions: ["secretsmanager:TagResource"],
         resources: [this.secret.secretArn],
         conditions: {
-          "ForAllValues:StringEquals": { "aws:TagKeys": [PROMOTED_AT_TAG, FAILED_TEST_TAG] },
+          "ForAllValues:StringEquals": { "aws:TagKeys": [PROMOTED_AT_TAG, FAILED_TEST_TAG, KVS_ARN_TAG] },
           Null: { "aws:TagKeys": "false" },
         },
       }),

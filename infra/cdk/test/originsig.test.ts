@@ -17,6 +17,7 @@ import { newDistributionApp } from "../examples/new-distribution";
 import {
   DEFERRED_ORIGIN_DOMAIN,
   FAILED_TEST_TAG,
+  KVS_ARN_TAG,
   FUNCTION_COMPUTE_ALARM_PERCENT,
   HEADER_NAME,
   KVS_ITEM_KEY,
@@ -45,6 +46,7 @@ describe("the construct's names are the code's", () => {
     assert.equal(HEADER_NAME, rust("shared/src/header.rs", "HEADER_NAME"));
     assert.equal(PROMOTED_AT_TAG, rust("hmac-authorizer/src/store/secrets_manager.rs", "PROMOTED_AT_TAG"));
     assert.equal(FAILED_TEST_TAG, rust("hmac-authorizer/src/store/secrets_manager.rs", "FAILED_TEST_TAG"));
+    assert.equal(KVS_ARN_TAG, rust("hmac-authorizer/src/store/secrets_manager.rs", "KVS_ARN_TAG"));
   });
 
   it("the key value store item and the function alarm threshold are the code's and edge.yaml's", () => {
@@ -97,7 +99,7 @@ describe("example 1: new API and distribution in us-east-1", () => {
     const read = all.find((s) => s.Sid === "ReadTheSigningKeyOnly");
     assert.deepEqual(read.Condition, { StringEquals: { "secretsmanager:VersionStage": "AWSCURRENT" } });
     const tag = all.find((s) => s.Action === "secretsmanager:TagResource");
-    assert.deepEqual(tag.Condition["ForAllValues:StringEquals"], { "aws:TagKeys": [PROMOTED_AT_TAG, FAILED_TEST_TAG] });
+    assert.deepEqual(tag.Condition["ForAllValues:StringEquals"], { "aws:TagKeys": [PROMOTED_AT_TAG, FAILED_TEST_TAG, KVS_ARN_TAG] });
     for (const s of all) assert.notEqual(s.Resource, "*", JSON.stringify(s));
     for (const [id, role] of Object.entries(main.findResources("AWS::IAM::Role")) as [string, any][]) {
       if (!id.startsWith("OriginSig")) continue;
