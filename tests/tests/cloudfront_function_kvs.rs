@@ -414,7 +414,8 @@ async fn a_rotation_through_the_store_with_transient_not_found_has_no_false_deni
 /// `local-chain --edge cloudfront-function --secrets-manager` (the README's command, here on
 /// free ports): it starts, prints its curl lines and the store's commands, and each does what
 /// its comment says — through the edge 200 signed with the key `init --kvs-arn` wrote, direct
-/// 401, the replayed signature 403, and `status` finds the store holding AWSCURRENT.
+/// 401, the replayed signature 403, and `status` (without `--kvs-arn`: `init` recorded the store
+/// on the secret) finds the store holding AWSCURRENT.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn local_chain_runs_the_function_on_the_store_with_secrets_manager() {
     use tokio::io::AsyncBufReadExt;

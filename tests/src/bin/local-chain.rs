@@ -211,21 +211,22 @@ async fn run(args: Args) -> Result<(), String> {
         "  curl -i {}/prod/hello -H 'Host: {domain}' -H 'x-originsig: {replayed}'",
         chain.gateway_url
     );
-    if let Some(store) = &store {
+    if store.is_some() {
         let exports: Vec<String> = env.iter().map(|(k, v)| format!("{k}={v}")).collect();
         println!(
-            "  # what the store holds, and a rotation that copies the new key into it (in another shell)"
+            "  # what the store holds, and a rotation that copies the new key into it (in another shell;"
+        );
+        println!(
+            "  # `init --kvs-arn` recorded the store on the secret, tag originsig:kvs-arn: no --kvs-arn needed)"
         );
         println!("  export {}", exports.join(" "));
         println!(
-            "  {} status --secret-id originsig/local --kvs-arn {}",
-            binary("originsig")?.display(),
-            store.arn
+            "  {} status --secret-id originsig/local",
+            binary("originsig")?.display()
         );
         println!(
-            "  {} rotate --secret-id originsig/local --kvs-arn {}",
-            binary("originsig")?.display(),
-            store.arn
+            "  {} rotate --secret-id originsig/local",
+            binary("originsig")?.display()
         );
     }
     println!();
