@@ -209,7 +209,7 @@ def environment_text(args, api_overrides, edge_overrides):
               f"# Written by infra/configure.py: your {kind} API {args.api_id} in {args.region}. Every template\n"
               f"# parameter is listed; after editing, run `python3 infra/deploy_config.py check {args.env}`.\n")
     return (header
-            + section_text(args.env, api_section, full("api-region.yaml", api_overrides),
+            + section_text(args.env, api_section, full("api-region.yaml", api_overrides, deploy_config.FROM_EDGE_SECTION),
                            "API-region stack (infra/api-region.yaml)")
             + "\n"
             + section_text(args.env + deploy_config.EDGE_SUFFIX, edge_section,

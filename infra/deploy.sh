@@ -33,7 +33,10 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 echo "==> $api_stack in $api_region (keys, authorizer, rotator, alarms)"
-(cd infra && sam deploy --config-env "$env")
+# Its section's parameters, and the edge section's GatewayPathPrefix (the rotator signs its check as
+# the edge signs: one value, set in [ENV-edge]).
+deploy_config api-parameters "$env" "$tmp/api-parameters.yaml"
+(cd infra && sam deploy --config-env "$env" --parameter-overrides "file://$tmp/api-parameters.yaml")
 sam list stack-outputs --stack-name "$api_stack" --region "$api_region" --output json > "$tmp/api-outputs.json"
 
 # The edge stack's parameters: its own section + the API-region stack's outputs, checked against

@@ -9,7 +9,8 @@ values, so the bundle, the two stacks and the rotator cannot disagree.
     deploy_config.py check [ENV ...]                  every parameter against its template (default: all)
     deploy_config.py stack ENV                        "<stack name> <region>" of ENV's section
     deploy_config.py bundle-args ENV                  edge-signer/bundle.py arguments, one per line
-    deploy_config.py parameter ENV NAME               one parameter's value (samconfig.toml or the template's default)
+    deploy_config.py parameter ENV NAME               one API-region parameter's value (samconfig.toml, ENV-edge for
+                                                      GatewayPathPrefix, or the template's default)
     deploy_config.py next-steps ENV API_OUTPUTS EDGE_OUTPUTS   after a deploy: the commands left to run, with
                                                       this deployment's values (both stacks' outputs as JSON)
     deploy_config.py edge-parameters ENV OUTPUTS OUT  write the edge stack's parameters (OUT.yaml) from ENV-edge
@@ -19,8 +20,10 @@ values, so the bundle, the two stacks and the rotator cannot disagree.
     deploy_config.py edge-kind ENV                    ENV-edge's EdgeKind (lambda-edge | cloudfront-function)
     deploy_config.py function-args ENV OUTPUTS        edge-signer/cloudfront-function/build.py arguments, one per
                                                       line, from ENV-edge and the API-region stack's outputs
-    deploy_config.py api-parameters ENV KVS_ARN OUT   write the API-region stack's parameters (OUT.yaml) with
-                                                      KeyValueStoreArn set to KVS_ARN
+    deploy_config.py api-parameters ENV [KVS_ARN] OUT write the API-region stack's parameters (OUT.yaml):
+                                                      samconfig.toml's, GatewayPathPrefix from ENV-edge (the
+                                                      rotator signs as the edge does), KeyValueStoreArn set
+                                                      to KVS_ARN if given
 
 Run it with any python3: without the SAM CLI it installs .venv-sam and runs again with its Python
 (infra/sam_python.py). Exit 2 and a message naming the section and parameter on any problem.
@@ -45,6 +48,9 @@ BUNDLE_CONFIG = Path(os.environ.get("ORIGINSIG_EDGE_BUNDLE_CONFIG") or ROOT / "t
 # The edge stack's parameters that the API-region stack's outputs of the same name provide.
 FROM_API_STACK = ("SecretName", "SecretRegion", "ReplicaRegion1", "ReplicaRegion2", "KmsKeyArn",
                   "OriginDomain", "OriginPath", "EdgeMaxStaleSeconds")
+# The API-region stack's parameters that ENV-edge's values of the same name provide: the rotator signs
+# its check as the edge signs (the edge's prefix), and the value is set in one place, the edge section.
+FROM_EDGE_SECTION = ("GatewayPathPrefix",)
 # Outputs only when set (an output cannot be empty): absent means "".
 OPTIONAL_OUTPUTS = ("ReplicaRegion1", "ReplicaRegion2", "KmsKeyArn", "OriginPath")
 # The GatewayPathPrefix value meaning "the origin path" (bundle.py's default, no option).
@@ -173,9 +179,9 @@ def check_value(name, spec, value):
     return None
 
 
-def effective(env, provided=()):
+def effective(env, provided=(), provider="the API-region stack's outputs"):
     """ENV's parameters: the template's defaults, overridden by samconfig.toml. `provided` names
-    parameters filled later (from the API-region stack's outputs): neither required nor allowed here."""
+    parameters filled later (from `provider`): neither required nor allowed here."""
     options = section(env)
     whole = template(options["template_file"])
     spec = whole["Parameters"]
@@ -185,7 +191,7 @@ def effective(env, provided=()):
         if name not in spec:
             problems.append(f"{name}: not a parameter of infra/{options['template_file']}")
         elif name in provided:
-            problems.append(f"{name}: comes from the API-region stack's outputs; remove it here")
+            problems.append(f"{name}: comes from {provider}; remove it here")
     values = {}
     for name, parameter in spec.items():
         if name in provided:
@@ -207,9 +213,14 @@ def effective(env, provided=()):
     return options, values
 
 
+def api_effective(env):
+    """ENV's API-region parameters as samconfig.toml sets them (those of FROM_EDGE_SECTION left out)."""
+    return effective(env, FROM_EDGE_SECTION, f"the [{env}{EDGE_SUFFIX}] section (infra/deploy.sh copies it)")
+
+
 def bundle_parameters(env):
     """The values the edge bundle bakes in, as the edge stack's parameters (from samconfig.toml)."""
-    api_options, api = effective(env)
+    api_options, api = api_effective(env)
     _, edge = effective(env + EDGE_SUFFIX, FROM_API_STACK)
     return {
         "SecretName": api["SecretName"],
@@ -285,14 +296,24 @@ def function_args(env, outputs):
             "--api-kind", by_key.get("ApiKind", HTTP_API)]
 
 
-def api_parameters(env, kvs_arn):
-    """The API-region stack's parameters (samconfig.toml's, with the templates' defaults) with the
-    key value store the rotator writes."""
-    spec = template(section(env)["template_file"])["Parameters"]["KeyValueStoreArn"]
-    problem = check_value("KeyValueStoreArn", spec, kvs_arn)
-    if problem:
-        raise ConfigProblem(problem)
-    return dict(effective(env)[1], KeyValueStoreArn=kvs_arn)
+def api_parameters(env, kvs_arn=None):
+    """The API-region stack's parameters: samconfig.toml's (with the templates' defaults), those of
+    FROM_EDGE_SECTION from ENV-edge, and the key value store the rotator writes (default: as
+    configured)."""
+    spec = template(section(env)["template_file"])["Parameters"]
+    _, api = api_effective(env)
+    _, edge = effective(env + EDGE_SUFFIX, FROM_API_STACK)
+    parameters = dict(api, **{name: edge[name] for name in FROM_EDGE_SECTION})
+    if kvs_arn is not None:
+        problem = check_value("KeyValueStoreArn", spec["KeyValueStoreArn"], kvs_arn)
+        if problem:
+            raise ConfigProblem(problem)
+        parameters["KeyValueStoreArn"] = kvs_arn
+    for name in FROM_EDGE_SECTION:
+        problem = check_value(name, spec[name], parameters[name])
+        if problem:
+            raise ConfigProblem(problem)
+    return parameters
 
 
 CLI = "target/release/originsig"  # infra/build.sh builds it
@@ -300,7 +321,7 @@ CLI = "target/release/originsig"  # infra/build.sh builds it
 
 def next_steps(env, api_outputs, edge_outputs):
     """What is left after infra/deploy.sh ENV, as commands with this deployment's values."""
-    api_options, api = effective(env)
+    api_options, api = api_effective(env)
     _, edge = effective(env + EDGE_SUFFIX, FROM_API_STACK)
     out = {o["OutputKey"]: o.get("OutputValue", "") for o in list(api_outputs) + list(edge_outputs)}
     region = api_options["region"]
@@ -350,7 +371,8 @@ def main(argv):
             options = section(args[0])
             print(options["stack_name"], options["region"])
         elif command == "parameter" and len(args) == 2:
-            print(effective(args[0])[1][args[1]] if args[1] in effective(args[0])[1] else "")
+            values = api_parameters(args[0])
+            print(values.get(args[1], ""))
         elif command == "next-steps" and len(args) == 3:
             outputs = []
             for name in args[1:]:
@@ -362,8 +384,8 @@ def main(argv):
         elif command == "function-args" and len(args) == 2:
             with open(args[1], encoding="utf-8") as f:
                 print("\n".join(function_args(args[0], json.load(f))))
-        elif command == "api-parameters" and len(args) == 3:
-            env, kvs_arn, out = args
+        elif command == "api-parameters" and len(args) in (2, 3):
+            env, kvs_arn, out = args if len(args) == 3 else (args[0], None, args[1])
             parameters = api_parameters(env, kvs_arn)
             with open(out, "w", encoding="utf-8") as f:
                 json.dump(parameters, f, indent=2)

@@ -16,6 +16,7 @@ import string
 import subprocess
 import sys
 import tempfile
+from pathlib import Path
 import unittest
 
 from cfnlint.decode import decode_str
@@ -218,7 +219,8 @@ class DeployConfiguration(unittest.TestCase):
 
     def test_every_template_parameter_is_in_each_section(self):
         for env in deploy_config.environments():
-            for section, template, filled in [(env, API, ()), (env + "-edge", EDGE, deploy_config.FROM_API_STACK)]:
+            for section, template, filled in [(env, API, deploy_config.FROM_EDGE_SECTION),
+                                              (env + "-edge", EDGE, deploy_config.FROM_API_STACK)]:
                 overrides = deploy_config.section(section)["parameter_overrides"]
                 expected = set(template["Parameters"]) - set(filled)
                 self.assertEqual(set(overrides), expected, section)
@@ -445,6 +447,38 @@ class TemplateDefects(unittest.TestCase):
         for name in deploy_config.FROM_API_STACK:
             self.assertIn(name, API["Outputs"])
             self.assertIn(name, EDGE["Parameters"])
+        # Every value the API-region stack takes from the edge section is the same parameter there.
+        for name in deploy_config.FROM_EDGE_SECTION:
+            self.assertEqual(API["Parameters"][name], EDGE["Parameters"][name] | {"Description": API["Parameters"][name]["Description"]})
+
+    def test_the_rotator_signs_its_check_with_the_edge_sections_prefix(self):
+        # deploy.sh hands [ENV-edge]'s GatewayPathPrefix to the API-region stack; listed in the
+        # API-region section it is refused (one place to set it).
+        with tempfile.TemporaryDirectory() as folder:
+            path = os.path.join(folder, "samconfig.toml")
+            text = source("infra/samconfig.toml")
+            custom = re.sub(r'(\[estate-edge\.deploy\.parameters\.parameter_overrides\][^\[]*?)GatewayPathPrefix = "\(origin path\)"',
+                            r'\1GatewayPathPrefix = "/mapped"', text, count=1, flags=re.S)
+            self.assertNotEqual(custom, text)
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(custom)
+            original = deploy_config.SAMCONFIG
+            deploy_config.SAMCONFIG = Path(path)
+            try:
+                parameters = deploy_config.api_parameters("estate")
+                self.assertEqual(parameters["GatewayPathPrefix"], "/mapped")
+                self.assertEqual(set(parameters), set(API["Parameters"]))
+                listed = re.sub(r'(\[estate\.deploy\.parameters\.parameter_overrides\]\n)', r'\1GatewayPathPrefix = "/mapped"\n', custom, count=1)
+                with open(path, "w", encoding="utf-8") as f:
+                    f.write(listed)
+                with self.assertRaises(deploy_config.ConfigProblem) as refused:
+                    deploy_config.bundle_parameters("estate")
+                self.assertIn("GatewayPathPrefix: comes from", str(refused.exception))
+            finally:
+                deploy_config.SAMCONFIG = original
+        env = props(API, "RotatorFunction")["Environment"]["Variables"]
+        self.assertEqual(env["ORIGINSIG_GATEWAY_PATH_PREFIX"], {"Fn::If": ["PrefixIsOriginPath", {"Ref": "AWS::NoValue"}, {"Ref": "GatewayPathPrefix"}]})
+        self.assertEqual(API["Conditions"]["PrefixIsOriginPath"], {"Fn::Equals": [{"Ref": "GatewayPathPrefix"}, deploy_config.ORIGIN_PATH_PREFIX]})
 
 
 FAKE_SAM = """#!{python}
@@ -518,8 +552,9 @@ class Scripts(unittest.TestCase):
             self.assertEqual(run.returncode, 0, run.stderr)
             deploys = [c for c in calls if c[0] == "deploy"]
             self.assertEqual([d[d.index("--config-env") + 1] for d in deploys], ["demo", "demo-edge"])
-            overrides = deploys[1][deploys[1].index("--parameter-overrides") + 1]
-            self.assertTrue(overrides.startswith("file://") and overrides.endswith(".yaml"), overrides)
+            for deploy in deploys:
+                overrides = deploy[deploy.index("--parameter-overrides") + 1]
+                self.assertTrue(overrides.startswith("file://") and overrides.endswith(".yaml"), overrides)
             # A bundle built for other values stops the deploy before the edge stack.
             with open(bundle, "w", encoding="utf-8") as f:
                 json.dump({"secretId": "other"}, f)
@@ -623,7 +658,8 @@ class Configure(unittest.TestCase):
             self.assertEqual((overrides["HttpApiId"], overrides["RestApiId"], overrides["OriginPath"]), ("a1b2c3d4e5", "", "/prod"))
             self.assertEqual(overrides["SecretName"], "originsig/shop")
             self.assertEqual(overrides["AlarmTopicArn"], "arn:aws:sns:eu-west-1:123456789012:ops")
-            self.assertEqual(set(overrides), set(API["Parameters"]), "every parameter listed")
+            self.assertEqual(set(overrides), set(API["Parameters"]) - set(deploy_config.FROM_EDGE_SECTION),
+                             "every parameter listed, but those the edge section sets")
             edge = deploy_config.section("shop-edge")
             self.assertEqual(edge["region"], "us-east-1")
             self.assertEqual(edge["parameter_overrides"]["ExistingDistributionId"], "E1EXAMPLE2ABCD")

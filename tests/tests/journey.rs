@@ -398,7 +398,15 @@ async fn the_readme_quickstart_protects_an_http_api_in_eu_west_1_behind_your_dis
             let calls = sam_calls(&log);
             let deploys: Vec<&Value> = calls.iter().filter(|c| c["args"][0] == "deploy").collect();
             assert_eq!(deploys.len(), 2, "{calls:?}");
-            assert_eq!(deploys[0]["args"], json!(["deploy", "--config-env", env_name]));
+            // The API-region stack: its section, and the edge section's GatewayPathPrefix (the
+            // rotator signs its check as the edge does).
+            let api_args = deploys[0]["args"].as_array().unwrap();
+            assert_eq!(
+                &api_args[..3],
+                &[json!("deploy"), json!("--config-env"), json!(env_name)]
+            );
+            assert_eq!(deploys[0]["file"]["HttpApiId"], EXAMPLE_API_ID);
+            assert_eq!(deploys[0]["file"]["GatewayPathPrefix"], "(origin path)");
             let edge_args = deploys[1]["args"].as_array().unwrap();
             assert_eq!(
                 &edge_args[..3],
