@@ -215,7 +215,8 @@ def effective(env, provided=(), provider="the API-region stack's outputs"):
 
 def api_effective(env):
     """ENV's API-region parameters as samconfig.toml sets them (those of FROM_EDGE_SECTION left out)."""
-    return effective(env, FROM_EDGE_SECTION, f"the [{env}{EDGE_SUFFIX}] section (infra/deploy.sh copies it)")
+    return effective(env, FROM_EDGE_SECTION,
+                     f"[{env}{EDGE_SUFFIX}.deploy.parameters.parameter_overrides] (infra/deploy.sh copies it)")
 
 
 def bundle_parameters(env):

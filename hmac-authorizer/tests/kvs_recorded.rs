@@ -155,7 +155,18 @@ async fn the_store_given_once_is_written_by_every_later_promotion() {
         "--force",
     ]);
     assert!(said.contains("would record key value store"), "{said}");
+    // ... and, b being empty, that the run would only fill it (step 0), not rotate.
+    assert!(
+        said.contains("would only copy AWSCURRENT there and stop"),
+        "{said}"
+    );
     assert_eq!(world.recorded(secret).await.as_deref(), Some(a.as_str()));
+    // The recorded store's dry run names the copy after the promotion.
+    let said = world.ok(&["rotate", "--secret-id", secret, "--dry-run", "--force"]);
+    assert!(
+        said.contains(&format!("copied into key value store {a}")),
+        "{said}"
+    );
     // Reading another store is allowed, with a note.
     let out = world.originsig(&["status", "--secret-id", secret, "--kvs-arn", &b]);
     assert!(text(&out).contains("records key value store"), "{}", text(&out));
@@ -205,6 +216,9 @@ async fn a_wrong_store_never_becomes_the_record() {
     let out = world.originsig(&[&["rotate", "--secret-id", secret, "--kvs-arn", missing][..], &NOW].concat());
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
     assert_eq!(world.recorded(secret).await, None);
+    // A dry run fails where the real run would.
+    let out = world.originsig(&["rotate", "--secret-id", secret, "--kvs-arn", missing, "--dry-run"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

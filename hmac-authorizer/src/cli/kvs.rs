@@ -30,7 +30,8 @@ pub struct KvsArgs {
     /// KeyValueStoreArn output): promotions copy AWSCURRENT into it, status and doctor compare it.
     /// Default: the store recorded on the secret (tag originsig:kvs-arn), which the first
     /// init/rotate/rollback given --kvs-arn records. `none`: no store.
-    #[arg(long, env = KVS_ARN_VAR, value_name = "ARN")]
+    // hide_env_values: clap would print `[env: ORIGINSIG_KVS_ARN=]` for an unset variable.
+    #[arg(long, env = KVS_ARN_VAR, hide_env_values = true, value_name = "ARN")]
     pub kvs_arn: Option<String>,
 }
 
@@ -161,16 +162,17 @@ async fn open(
         })?),
     };
     if let Some(record) = &choice.record {
+        // Recorded only once the store answers: a wrong ARN must not become the default (a dry
+        // run reads it too, so it fails where the real run would).
+        if let Some(copy) = &copy {
+            copy.read().await?;
+        }
         if dry_run {
             eprintln!(
                 "dry run: would record key value store {} on the secret (tag {KVS_ARN_TAG})",
                 record.as_deref().unwrap_or(NO_STORE)
             );
             return Ok(copy);
-        }
-        // Recorded only once the store answers: a wrong ARN must not become the default.
-        if let Some(copy) = &copy {
-            copy.read().await?;
         }
         store.record_kvs(record.as_deref()).await?;
     }

@@ -8,6 +8,7 @@ use reqwest::Url;
 
 use super::{human, now_unix, utc, with_store, CliError, GuardArgs, KeySourceArgs, RegionArgs};
 use crate::checks::{self, DirectTarget};
+use crate::edge_store::Comparison;
 use crate::rotation::{self, Overrides, Pending, Plan, RotationError, Staging};
 use crate::store::kvs::KvsKeyCopy;
 use crate::store::KeyStore;
@@ -106,7 +107,14 @@ pub async fn run(args: RotateArgs) -> Result<(), CliError> {
         let kvs = args.kvs.open_for_writing(&args.region, &store, args.dry_run).await?;
         if args.dry_run {
             let plan = rotation::plan(&store, &timing, now_unix(), overrides).await?;
-            return dry_run(&plan, &timing, wait, &tests, args.force, now_unix());
+            let edge_copy = match kvs.as_ref() {
+                None => None,
+                Some(copy) => {
+                    let ring = rotation::stored_ring(&store).await?;
+                    Some((copy.arn(), crate::edge_store::compare(copy, &ring).await?))
+                }
+            };
+            return dry_run(&plan, &timing, wait, &tests, args.force, edge_copy, now_unix());
         }
         // 0. A promotion that did not reach the key value store is finished first, and that is
         // all this run does: the edges' key changes now, so the guard counts from now.
@@ -271,9 +279,20 @@ fn dry_run(
     wait: Duration,
     tests: &Tests<'_>,
     force: bool,
+    edge_copy: Option<(&str, Comparison)>,
     now: u64,
 ) -> Result<(), CliError> {
     println!("dry run: nothing is changed");
+    if let Some((arn, comparison)) = &edge_copy {
+        if !comparison.agrees() {
+            // What step 0 of `run` does: finish the promotion the store missed, and stop.
+            println!(
+                "store:    key value store {arn} {}: this run would only copy AWSCURRENT there and stop (no new key)",
+                comparison.describe()
+            );
+            return Ok(());
+        }
+    }
     let staged_at = match &plan.staging {
         Staging::Resume(pending) => {
             println!(
@@ -348,6 +367,11 @@ fn dry_run(
             .map(|d| format!(", {d} leaves the labels"))
             .unwrap_or_default()
     );
+    if let Some((arn, _)) = &edge_copy {
+        println!(
+            "store:    then AWSCURRENT is copied into key value store {arn} (edges read it once the update reaches them)"
+        );
+    }
     println!(
         "guard:    the next rotation may start at {} (promotion + {})",
         utc(timing.next_safe_rotation(promote_at)),
