@@ -60,8 +60,9 @@ pub struct Timing {
     /// an authorizer).
     pub authorizer_call_timeout_secs: u64,
     /// How long a CloudFront KeyValueStore update may take to reach every edge location (the
-    /// CloudFront Functions signer reads its key there). AWS documents no bound; one public
-    /// measurement saw 21–26 s. **Unconfirmed**: the default is deliberately far above it, and
+    /// CloudFront Functions signer reads its key there). AWS documents no bound; a measurement of
+    /// 21–26 s was reported (issue 22) but could not be found again. **Unconfirmed**: the default
+    /// is deliberately far above it, and
     /// the guard keeps the previous key accepted for at least this long after a promotion.
     pub kvs_propagation_secs: u64,
     /// Added to every derived bound.

@@ -44,7 +44,7 @@ pub fn run(args: &TimingArgs) -> Result<(), CliError> {
     );
     println!(
         "CloudFront Functions edge: a KeyValueStore update is assumed to reach every edge location within {}s \
-         (UNCONFIRMED: AWS documents no bound; one public measurement saw 21-26 s)",
+         (UNCONFIRMED: AWS documents no bound; a reported measurement of 21-26 s could not be found again)",
         t.kvs_propagation_secs
     );
     println!(
