@@ -219,6 +219,47 @@ async fn a_wrong_store_never_becomes_the_record() {
     // A dry run fails where the real run would.
     let out = world.originsig(&["rotate", "--secret-id", secret, "--kvs-arn", missing, "--dry-run"]);
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    // A malformed ARN on init is refused before the secret is created.
+    let out = world.originsig(&[
+        "init",
+        "--secret-id",
+        "originsig/never",
+        "--kvs-arn",
+        "arn:aws:s3:::bucket",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let described = moto_client(&world.moto)
+        .await
+        .describe_secret()
+        .secret_id("originsig/never")
+        .send()
+        .await;
+    assert!(
+        described.is_err(),
+        "init created the secret before refusing the ARN"
+    );
+    // A record edited by hand into something that is no store ARN: named as the tag, with the fix.
+    moto_client(&world.moto)
+        .await
+        .tag_resource()
+        .secret_id(secret)
+        .tags(
+            aws_sdk_secretsmanager::types::Tag::builder()
+                .key(KVS_ARN_TAG)
+                .value("not-an-arn")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let out = world.originsig(&["status", "--secret-id", secret]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains(&format!("the secret's tag {KVS_ARN_TAG}"))
+            && text(&out).contains("--replace-recorded-kvs"),
+        "{}",
+        text(&out)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
