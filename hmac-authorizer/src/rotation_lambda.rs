@@ -322,3 +322,51 @@ pub async fn run_step(
         other => Err(RotatorError::UnknownStep(other.to_owned())),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each timing variable the templates set reaches the rotator's timing model (the guard and
+    /// the wait are derived from it): a variable ignored here would fall back to the default
+    /// silently, and the defaults equal the templates' defaults.
+    #[test]
+    fn every_timing_variable_reaches_the_timing_model() {
+        let set = [
+            (crate::config::CACHE_TTL_SECS, "17"),
+            (EDGE_MAX_STALE_SECS, "1801"),
+            (crate::config::MAX_AGE_SECS, "61"),
+            (KVS_PROPAGATION_SECS, "901"),
+        ];
+        let config = RotatorConfig::from_env(|name| {
+            set.iter()
+                .find(|(variable, _)| *variable == name)
+                .map(|(_, value)| (*value).to_owned())
+        })
+        .unwrap();
+        let t = config.timing;
+        assert_eq!(
+            (
+                t.authorizer_cache_ttl_secs,
+                t.edge_max_stale_secs,
+                t.max_age_secs,
+                t.kvs_propagation_secs
+            ),
+            (17, 1801, 61, 901)
+        );
+        for (_, value) in set {
+            let default = Timing::DEFAULT;
+            assert!(
+                [
+                    default.authorizer_cache_ttl_secs,
+                    default.edge_max_stale_secs,
+                    default.max_age_secs,
+                    default.kvs_propagation_secs
+                ]
+                .iter()
+                .all(|d| d.to_string() != value),
+                "{value} must differ from every default"
+            );
+        }
+    }
+}
