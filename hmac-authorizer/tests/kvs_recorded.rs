@@ -108,6 +108,11 @@ impl World {
 /// which store is written, not when).
 const NOW: [&str; 4] = ["--wait", "0", "--force", "--authorizer-cache-ttl=1"];
 
+/// `rotate --secret-id SECRET EXTRA…` promoting right now ([`NOW`]).
+fn rotate_now<'a>(secret: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    [&["rotate", "--secret-id", secret][..], extra, &NOW].concat()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_store_given_once_is_written_by_every_later_promotion() {
     let world = World::start().await;
@@ -120,7 +125,7 @@ async fn the_store_given_once_is_written_by_every_later_promotion() {
     assert_eq!(world.recorded(secret).await.as_deref(), Some(a.as_str()));
 
     // rotate WITHOUT --kvs-arn: the recorded store gets the new key, status compares it unasked.
-    let said = world.ok(&[&["rotate", "--secret-id", secret][..], &NOW].concat());
+    let said = world.ok(&rotate_now(secret, &[]));
     assert!(said.contains("recorded on the secret"), "{said}");
     let status = world.status(secret);
     assert_eq!(status["keyValueStore"]["arn"], a.as_str(), "{status:#}");
@@ -128,7 +133,7 @@ async fn the_store_given_once_is_written_by_every_later_promotion() {
 
     // Another store is refused (usage, exit 2) and nothing changes: not the labels, not the record.
     let before = world.labels(secret);
-    let out = world.originsig(&[&["rotate", "--secret-id", secret, "--kvs-arn", &b][..], &NOW].concat());
+    let out = world.originsig(&rotate_now(secret, &["--kvs-arn", &b]));
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(
         text(&out).contains("--replace-recorded-kvs") && text(&out).contains(&a),
@@ -138,7 +143,7 @@ async fn the_store_given_once_is_written_by_every_later_promotion() {
     assert_eq!(world.labels(secret), before);
     assert_eq!(world.kvs.value(&b, KVS_ITEM_KEY), None);
     // ... and so is "no store" on a write, and a rollback to another store.
-    let out = world.originsig(&[&["rotate", "--secret-id", secret, "--kvs-arn", "none"][..], &NOW].concat());
+    let out = world.originsig(&rotate_now(secret, &["--kvs-arn", "none"]));
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     let out = world.originsig(&["rollback", "--secret-id", secret, "--kvs-arn", &b]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
@@ -172,21 +177,10 @@ async fn the_store_given_once_is_written_by_every_later_promotion() {
     assert!(text(&out).contains("records key value store"), "{}", text(&out));
 
     // The edge moved to b: said so, b is recorded and written; later rotations write b.
-    let said = world.ok(&[
-        &[
-            "rotate",
-            "--secret-id",
-            secret,
-            "--kvs-arn",
-            &b,
-            "--replace-recorded-kvs",
-        ][..],
-        &NOW,
-    ]
-    .concat());
+    let said = world.ok(&rotate_now(secret, &["--kvs-arn", &b, "--replace-recorded-kvs"]));
     assert!(said.contains("in place of"), "{said}");
     assert_eq!(world.recorded(secret).await.as_deref(), Some(b.as_str()));
-    world.ok(&[&["rotate", "--secret-id", secret][..], &NOW].concat());
+    world.ok(&rotate_now(secret, &[]));
     let status = world.status(secret);
     assert_eq!(status["keyValueStore"]["arn"], b.as_str(), "{status:#}");
     assert_eq!(status["keyValueStore"]["matchesCurrent"], true, "{status:#}");
@@ -213,7 +207,7 @@ async fn a_wrong_store_never_becomes_the_record() {
     world.ok(&["init", "--secret-id", secret]);
     // Well-formed, but no such store: the command fails, and the secret records nothing.
     let missing = "arn:aws:cloudfront::123456789012:key-value-store/does-not-exist";
-    let out = world.originsig(&[&["rotate", "--secret-id", secret, "--kvs-arn", missing][..], &NOW].concat());
+    let out = world.originsig(&rotate_now(secret, &["--kvs-arn", missing]));
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
     assert_eq!(world.recorded(secret).await, None);
     // A dry run fails where the real run would.

@@ -66,13 +66,18 @@ impl KvsArgs {
     }
 }
 
+/// The shape of an ARN given with `--kvs-arn`: a typo is a usage error before any call.
+fn check_shape(said: &Said) -> Result<(), CliError> {
+    match said {
+        Said::Arn(arn) => check_arn(arn).map_err(|e| CliError::Usage(format!("--kvs-arn: {e}"))),
+        Said::Nothing | Said::NoStore => Ok(()),
+    }
+}
+
 impl KvsWriteArgs {
     /// The ARN's shape, before anything is changed (`init` creates the secret first).
     pub fn check(&self) -> Result<(), CliError> {
-        match self.target.said() {
-            Said::Arn(arn) => check_arn(&arn).map_err(|e| CliError::Usage(format!("--kvs-arn: {e}"))),
-            Said::Nothing | Said::NoStore => Ok(()),
-        }
+        check_shape(&self.target.said())
     }
 
     /// The store a promotion writes; records it on the secret first when the record changes
@@ -145,10 +150,7 @@ async fn open(
     dry_run: bool,
 ) -> Result<Option<KvsKeyCopy>, CliError> {
     let from_flag = said != Said::Nothing;
-    // The ARN's shape first: a typo is a usage error before any call.
-    if let Said::Arn(arn) = &said {
-        check_arn(arn).map_err(|e| CliError::Usage(format!("--kvs-arn: {e}")))?;
-    }
+    check_shape(&said)?;
     let recorded = store.recorded_kvs().await?;
     let choice = store_to_use(said, recorded.as_deref(), access).map_err(|r| CliError::Usage(refusal(r)))?;
     let copy = match &choice.arn {

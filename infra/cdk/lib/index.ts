@@ -452,8 +452,11 @@ export class OriginSig extends Construct {
     const edge503 = this.distribution && stack.region === "us-east-1";
 
     // ---------------------------------------------------------------- alarms
-    const alarm = (name: string, metric: cloudwatch.IMetric, threshold: number, description: string) => {
-      const created = new cloudwatch.Alarm(this, name, {
+    // `scope`: this construct, or the us-east-1 stack for metrics published only there (then under
+    // `id`); the alarm topic is this stack's, so only alarms here get its action.
+    const alarm = (name: string, metric: cloudwatch.IMetric, threshold: number, description: string,
+                   scope: Construct = this, id: string = name) => {
+      const created = new cloudwatch.Alarm(scope, id, {
         alarmDescription: description,
         metric,
         threshold,
@@ -461,7 +464,7 @@ export class OriginSig extends Construct {
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
-      if (props.alarmTopic) created.addAlarmAction(new actions.SnsAction(props.alarmTopic));
+      if (props.alarmTopic && scope === this) created.addAlarmAction(new actions.SnsAction(props.alarmTopic));
       this.alarms.push(created);
     };
     const decisions = (decision: string) =>
@@ -498,19 +501,8 @@ export class OriginSig extends Construct {
           "The CloudFront signer function is near its compute budget (CloudFront throttles it, 503, near 100%)."],
       ];
       for (const [name, metric, threshold, description] of functionAlarms) {
-        if (alarmStack === stack) {
-          alarm(name, metric, threshold, description);
-          continue;
-        }
-        const created = new cloudwatch.Alarm(alarmStack, `${id}${name}`, {
-          alarmDescription: description,
-          metric,
-          threshold,
-          evaluationPeriods: 1,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        });
-        this.alarms.push(created);
+        if (alarmStack === stack) alarm(name, metric, threshold, description);
+        else alarm(name, metric, threshold, description, alarmStack, `${id}${name}`);
       }
       if (alarmStack !== stack && props.alarmTopic) {
         Annotations.of(this).addWarning(
